@@ -1,0 +1,152 @@
+"""The fANOVA evaluator for Optuna studies."""
+
+from __future__ import annotations
+
+import operator
+import random
+from typing import TYPE_CHECKING
+
+import numpy as np
+from optuna.importance import BaseImportanceEvaluator
+
+from hpimportance import _native
+from hpimportance import _trials
+
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial
+
+
+_MAX_SEED = 2**64 - 1
+
+
+def _check_count(name: str, value: object, *, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        allowed = "a positive integer or None" if allow_none else "a positive integer"
+        raise TypeError(f"{name} must be {allowed}, got {value!r}.") from None
+    if number < 1:
+        raise ValueError(f"{name} must be at least 1, got {number}.")
+    return number
+
+
+def _check_seed(seed: object) -> int | None:
+    if seed is None:
+        return None
+    try:
+        if isinstance(seed, bool):
+            raise TypeError
+        number = operator.index(seed)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"seed must be an integer or None, got {seed!r}.") from None
+    if not 0 <= number <= _MAX_SEED:
+        raise ValueError(f"seed must be in [0, 2**64 - 1], got {number}.")
+    return number
+
+
+class FanovaImportanceEvaluator(BaseImportanceEvaluator):
+    """fANOVA importance evaluator, a faster drop-in for Optuna's.
+
+    Implements the fANOVA method of `An Efficient Approach for Assessing Hyperparameter
+    Importance <http://proceedings.mlr.press/v32/hutter14.html>`__ (Hutter, Hoos and
+    Leyton-Brown, ICML 2014). A random forest is fitted to the completed trials, and a
+    parameter's importance is the share of each tree's variance that the parameter explains
+    on its own (its first-order Sobol index), averaged over the trees.
+
+    It reads studies like :class:`optuna.importance.FanovaImportanceEvaluator` and grows the
+    same kind of forest (squared-error trees on bootstrap samples, every parameter considered
+    at every node, fully grown), so the numbers agree with Optuna's up to the randomness of the
+    forest. It differs where Optuna's fails:
+
+    - The marginal variances come from one sweep over each tree's leaves instead of one walk
+      per grid cell, and trees are fitted in parallel: a study of 10,000 trials takes well
+      under a second, and a categorical with many choices costs time linear in the choices.
+    - A categorical parameter is averaged uniformly over its choices (Optuna averages over a
+      one-hot hypercube whose corners are not choices; the two usually differ by less than
+      0.01). Numeric parameters, log-scaled ones included, are averaged uniformly over their
+      raw range, as in Optuna.
+    - A constant objective gives zeros instead of an error, and objective values of any
+      magnitude give finite importances: the target is rescaled before fitting, which does not
+      change the forest's cuts.
+
+    The result depends only on ``seed``, never on the number of threads.
+
+    Args:
+        n_trees:
+            The number of trees in the forest.
+        max_depth:
+            The maximum depth of the trees.
+        seed:
+            Seed of the forest's randomness, an integer in ``[0, 2**64 - 1]``. With :obj:`None`,
+            each call draws a fresh seed.
+        n_threads:
+            The number of threads to fit trees on. :obj:`None` uses every core.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_trees: int = 64,
+        max_depth: int = 64,
+        seed: int | None = None,
+        n_threads: int | None = None,
+    ) -> None:
+        self._n_trees = _check_count("n_trees", n_trees)
+        self._max_depth = _check_count("max_depth", max_depth)
+        self._seed = _check_seed(seed)
+        self._n_threads = _check_count("n_threads", n_threads, allow_none=True)
+
+    def evaluate(
+        self,
+        study: Study,
+        params: list[str] | None = None,
+        *,
+        target: Callable[[FrozenTrial], float] | None = None,
+    ) -> dict[str, float]:
+        params = _trials.check_params_argument(params)
+        if target is None and study._is_multi_objective():
+            raise ValueError(
+                "The study has several objectives, so fANOVA needs to know which one to "
+                "analyse: pass target, for example target=lambda t: t.values[0] for the first."
+            )
+
+        trials = _trials.completed_trials(study)
+        distributions = _trials.search_space(trials, params)
+        names = list(distributions)
+        varying = {name: dist for name, dist in distributions.items() if not dist.single()}
+        if not varying:
+            return {name: 0.0 for name in names}
+
+        kept, values = _trials.usable_trials(trials, names, target)
+        if len(kept) <= 1:
+            return {name: 0.0 for name in names}
+
+        x = np.empty((len(kept), len(varying)), dtype=np.float64)
+        for column, (name, distribution) in enumerate(varying.items()):
+            x[:, column] = _trials.parameter_column(kept, name, distribution)
+        low, high, n_choices = zip(*(_trials.bounds(dist) for dist in varying.values()))
+
+        seed = self._seed if self._seed is not None else random.getrandbits(64)
+        importances, _std, _n_trees_used = _native.fanova(
+            x,
+            values,
+            list(low),
+            list(high),
+            list(n_choices),
+            n_trees=self._n_trees,
+            max_depth=self._max_depth,
+            seed=seed,
+            n_threads=self._n_threads,
+        )
+
+        result = {name: 0.0 for name in names}
+        result.update(zip(varying, importances.tolist()))
+        return _trials.sort_by_importance(result)

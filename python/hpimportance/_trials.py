@@ -1,0 +1,163 @@
+"""Turning an Optuna study into arrays: which parameters and trials count, and their values.
+
+These are Optuna's rules for its forest-based evaluators, kept here so that every evaluator of
+this package reads studies the same way. Reading is column by column, so 100,000 trials take a
+fraction of a second.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from optuna.distributions import CategoricalDistribution
+from optuna.search_space import intersection_search_space
+from optuna.trial import TrialState
+
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Sequence
+
+    from optuna.distributions import BaseDistribution
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial
+
+
+def check_params_argument(params: object) -> list[str] | None:
+    """Validate the ``params`` argument of ``evaluate`` and return it as a list."""
+    if params is None:
+        return None
+    if not isinstance(params, (list, tuple)):
+        raise TypeError(
+            f"params must be a list of parameter names or None, got {type(params).__name__}: "
+            f"{params!r}."
+        )
+    not_names = [p for p in params if not isinstance(p, str)]
+    if not_names:
+        raise TypeError(f"params must hold parameter names (str), got {not_names!r}.")
+    return list(params)
+
+
+def completed_trials(study: Study) -> list[FrozenTrial]:
+    """The study's COMPLETE trials, without copying them."""
+    return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+
+
+def search_space(
+    trials: Sequence[FrozenTrial], params: list[str] | None
+) -> dict[str, BaseDistribution]:
+    """The distributions to analyse, sorted by name.
+
+    Without ``params``: the parameters present with the same distribution in every completed
+    trial (conditional parameters drop out). With ``params``: those parameters, whose
+    distributions must agree across the completed trials that hold all of them.
+
+    Raises:
+        ValueError: If no completed trial holds every name in ``params``, or if the trials
+            that do disagree on a distribution.
+    """
+    if params is None:
+        return dict(sorted(intersection_search_space(list(trials)).items()))
+    if not params:
+        return {}
+
+    distributions: dict[str, BaseDistribution] | None = None
+    for trial in trials:
+        trial_distributions = trial.distributions
+        if not all(name in trial_distributions for name in params):
+            continue
+        if distributions is None:
+            distributions = {name: trial_distributions[name] for name in params}
+            continue
+        for name, distribution in distributions.items():
+            if trial_distributions[name] != distribution:
+                raise ValueError(
+                    f"Parameter {name!r} has different distributions in different trials "
+                    f"({distribution} and {trial_distributions[name]}), so its importance is not "
+                    "defined on one range. Analyse a set of trials with a fixed search space, "
+                    "or leave it out of params."
+                )
+    if distributions is None:
+        raise ValueError(
+            f"No completed trial has all of the parameters {params}. Pass names of parameters "
+            "that completed trials suggested, or None for all of them."
+        )
+    return dict(sorted(distributions.items()))
+
+
+def target_values(
+    trials: Sequence[FrozenTrial], target: Callable[[FrozenTrial], float] | None
+) -> np.ndarray:
+    """One float per trial: ``target(trial)``, or the objective value without a target."""
+    if target is None:
+        return np.fromiter((trial.value for trial in trials), dtype=np.float64, count=len(trials))
+    if not callable(target):
+        raise TypeError(
+            f"target must be a callable taking a FrozenTrial and returning a float, got {target!r}."
+        )
+    values = np.empty(len(trials), dtype=np.float64)
+    for i, trial in enumerate(trials):
+        value = target(trial)
+        try:
+            values[i] = value
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"target returned {value!r} for trial {trial.number}; it must return a float."
+            ) from None
+    return values
+
+
+def usable_trials(
+    trials: Sequence[FrozenTrial],
+    names: Sequence[str],
+    target: Callable[[FrozenTrial], float] | None,
+) -> tuple[list[FrozenTrial], np.ndarray]:
+    """The trials holding every parameter in ``names`` with a finite target, and those targets."""
+    holding = [trial for trial in trials if all(name in trial.params for name in names)]
+    values = target_values(holding, target)
+    finite = np.isfinite(values)
+    kept = [trial for trial, keep in zip(holding, finite) if keep]
+    return kept, values[finite]
+
+
+def _choice_key(value: object) -> tuple[type, object]:
+    # Keyed by type too, so that True, 1 and 1.0 are three different choices.
+    return (type(value), value)
+
+
+def parameter_column(
+    trials: Sequence[FrozenTrial], name: str, distribution: BaseDistribution
+) -> np.ndarray:
+    """The values of one parameter over ``trials``: raw numbers, or choice indices."""
+    values = [trial.params[name] for trial in trials]
+    if not isinstance(distribution, CategoricalDistribution):
+        return np.asarray(values, dtype=np.float64)
+
+    indices = {_choice_key(choice): i for i, choice in enumerate(distribution.choices)}
+    column = np.empty(len(values), dtype=np.float64)
+    for row, value in enumerate(values):
+        index = indices.get(_choice_key(value))
+        if index is None:
+            # NaN is not equal to itself; Optuna's own lookup handles it.
+            index = distribution.to_internal_repr(value)
+        column[row] = index
+    return column
+
+
+def bounds(distribution: BaseDistribution) -> tuple[float, float, int]:
+    """``(low, high, n_choices)`` of a distribution, ``n_choices`` being 0 for numbers."""
+    if isinstance(distribution, CategoricalDistribution):
+        return (0.0, 0.0, len(distribution.choices))
+    low = float(distribution.low)  # type: ignore[attr-defined]
+    high = float(distribution.high)  # type: ignore[attr-defined]
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"{distribution} has non-finite bounds; importances need a finite range.")
+    return (low, high, 0)
+
+
+def sort_by_importance(importances: dict[str, float]) -> dict[str, float]:
+    """Most important first. Ties come out in reverse insertion order, as in Optuna."""
+    ascending = sorted(importances.items(), key=lambda item: item[1])
+    return dict(ascending[::-1])

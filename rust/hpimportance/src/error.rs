@@ -1,0 +1,59 @@
+//! The one error type of the crate.
+//!
+//! Every variant carries the numbers a caller needs to find the offending input, so that the
+//! Python layer can turn it into a message that says what to fix.
+
+/// Why a computation was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration matrix and the target vector disagree in length.
+    #[error("x has {x_rows} rows but y has {y_len} values; pass one target value per row")]
+    RowCountMismatch { x_rows: usize, y_len: usize },
+
+    /// The configuration matrix is not as wide as the search space.
+    #[error("x has {x_cols} columns but the search space has {n_params} parameters")]
+    ColumnCountMismatch { x_cols: usize, n_params: usize },
+
+    /// A configuration holds NaN or an infinity.
+    #[error("x[{row}, {param}] is {value}; configurations must be finite")]
+    NonFiniteValue {
+        row: usize,
+        param: usize,
+        value: f64,
+    },
+
+    /// A target value is NaN or infinite.
+    #[error("y[{row}] is {value}; drop trials with non-finite targets before fitting")]
+    NonFiniteTarget { row: usize, value: f64 },
+
+    /// A categorical column holds something other than a choice index in `0..n_choices`.
+    #[error(
+        "x[{row}, {param}] is {value}, which is not a choice index of a categorical with \
+         {n_choices} choices (expected an integer in 0..{n_choices})"
+    )]
+    InvalidChoice {
+        row: usize,
+        param: usize,
+        value: f64,
+        n_choices: usize,
+    },
+
+    /// A numeric parameter's bounds are not finite or are reversed.
+    #[error(
+        "parameter {param} has bounds [{low}, {high}]; bounds must be finite with low <= high"
+    )]
+    InvalidBounds { param: usize, low: f64, high: f64 },
+
+    /// A categorical parameter without any choice.
+    #[error("parameter {param} is categorical with no choices; give it at least one")]
+    NoChoices { param: usize },
+
+    /// A forest setting is out of range.
+    #[error("{name} must be at least 1, got {value}")]
+    InvalidForestSetting { name: &'static str, value: usize },
+
+    /// The worker thread pool could not be created.
+    #[error("could not start a pool of {n_threads} worker threads: {reason}")]
+    ThreadPool { n_threads: usize, reason: String },
+}

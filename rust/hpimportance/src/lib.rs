@@ -1,0 +1,49 @@
+//! Hyperparameter importance from tuning histories: fast, exact fANOVA on random forests.
+//!
+//! Given the configurations a tuner tried (one row per trial, one column per parameter) and
+//! the scores they got, [`fanova`] fits a random forest to them and measures how much of the
+//! forest's variance each parameter explains on its own.
+//!
+//! ```
+//! use hpimportance::{fanova, Dataset, Domain, ForestParams, SearchSpace};
+//!
+//! // y = 10 x0 + x1 on [0, 1]^2: x0 carries about 99% of the variance.
+//! let space = SearchSpace::new(vec![
+//!     Domain::Numeric { low: 0.0, high: 1.0 },
+//!     Domain::Numeric { low: 0.0, high: 1.0 },
+//! ])?;
+//! let mut x = Vec::new();
+//! let mut y = Vec::new();
+//! for i in 0..20 {
+//!     for j in 0..20 {
+//!         let (a, b) = (i as f64 / 19.0, j as f64 / 19.0);
+//!         x.extend([a, b]);
+//!         y.push(10.0 * a + b);
+//!     }
+//! }
+//! let data = Dataset::new(&x, &y, &space)?;
+//! let result = fanova(data, ForestParams::new(16, 64, 0)?, None)?;
+//! assert!(result.importances[0] > 0.9 && result.importances[1] < 0.05);
+//! # Ok::<(), hpimportance::Error>(())
+//! ```
+//!
+//! Modules:
+//! * [`space`]: parameter domains and the measure importances are computed under;
+//! * [`data`]: the validated configuration matrix and targets;
+//! * [`forest`]: the regression random forest (flat-array CART trees);
+//! * [`fanova`](mod@fanova): marginal variances of each tree by a single leaf sweep.
+
+pub mod data;
+pub mod error;
+pub mod fanova;
+pub mod forest;
+mod parallel;
+pub mod space;
+
+pub use data::Dataset;
+pub use error::Error;
+pub use fanova::{
+    fanova, summarize, tree_variances, variances_of_trees, FanovaResult, TreeVariances,
+};
+pub use forest::{ForestParams, Node, RandomForest, Tree, TreeBuilder};
+pub use space::{Domain, SearchSpace};
