@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from optuna.distributions import CategoricalDistribution
-from optuna.search_space import intersection_search_space
 from optuna.trial import TrialState
 
 
@@ -59,7 +58,7 @@ def search_space(
             that do disagree on a distribution.
     """
     if params is None:
-        return dict(sorted(intersection_search_space(list(trials)).items()))
+        return dict(sorted(_intersection_search_space(trials).items()))
     if not params:
         return {}
 
@@ -72,7 +71,7 @@ def search_space(
             distributions = {name: trial_distributions[name] for name in params}
             continue
         for name, distribution in distributions.items():
-            if trial_distributions[name] != distribution:
+            if not _same_distribution(trial_distributions[name], distribution):
                 raise ValueError(
                     f"Parameter {name!r} has different distributions in different trials "
                     f"({distribution} and {trial_distributions[name]}), so its importance is not "
@@ -85,6 +84,43 @@ def search_space(
             "that completed trials suggested, or None for all of them."
         )
     return dict(sorted(distributions.items()))
+
+
+def _same_distribution(a: BaseDistribution, b: BaseDistribution) -> bool:
+    """``a == b`` as Optuna defines it, with cheap answers for the common cases.
+
+    Every trial holds its own distribution objects, so a study of 100,000 trials asks this
+    hundreds of thousands of times: comparing attribute dictionaries directly is several times
+    faster than the general ``__eq__``.
+    """
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if a.__dict__ == b.__dict__:
+        return True
+    # Tuple equality misses NaN choices (NaN != NaN); Optuna's comparison handles them.
+    return isinstance(a, CategoricalDistribution) and a == b
+
+
+def _intersection_search_space(trials: Sequence[FrozenTrial]) -> dict[str, BaseDistribution]:
+    """The distributions that every trial holds, equal in all of them.
+
+    This is :func:`optuna.search_space.intersection_search_space` for completed trials, whose
+    distributions it returns (the latest trial's objects), computed with a faster comparison.
+    """
+    if not trials:
+        return {}
+    space = dict(trials[-1].distributions)
+    for trial in trials:
+        if not space:
+            break
+        distributions = trial.distributions
+        for name, distribution in list(space.items()):
+            other = distributions.get(name)
+            if other is None or not _same_distribution(other, distribution):
+                del space[name]
+    return space
 
 
 def target_values(
@@ -115,7 +151,8 @@ def usable_trials(
     target: Callable[[FrozenTrial], float] | None,
 ) -> tuple[list[FrozenTrial], np.ndarray]:
     """The trials holding every parameter in ``names`` with a finite target, and those targets."""
-    holding = [trial for trial in trials if all(name in trial.params for name in names)]
+    wanted = set(names)
+    holding = [trial for trial in trials if wanted <= trial.params.keys()]
     values = target_values(holding, target)
     finite = np.isfinite(values)
     kept = [trial for trial, keep in zip(holding, finite) if keep]

@@ -18,7 +18,7 @@
 //! same whatever the number of threads. Rows are sorted once per parameter for all trees, and
 //! each node partitions the sorted lists stably: growing a tree costs `O(d · n · depth)`.
 
-use rand::{RngExt, SeedableRng};
+use rand::{Rng, RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
@@ -105,6 +105,12 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// A tree from hand-written nodes, for tests of the algorithms that read trees.
+    #[cfg(test)]
+    pub(crate) fn from_nodes(nodes: Vec<Node>) -> Self {
+        Self { nodes }
+    }
+
     /// The nodes; index 0 is the root.
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
@@ -159,15 +165,45 @@ fn tree_seed(seed: u64, index: usize) -> u64 {
     mix(seed ^ mix((index as u64).wrapping_add(0x9e37_79b9_7f4a_7c15)))
 }
 
-/// What every tree of a forest shares: the data, column by column, each column's row order,
+/// One parameter's values as dense ranks: `levels` holds the sorted distinct values, and
+/// `ranks[row]` the index of `row`'s value in `levels`.
+#[derive(Debug, Clone)]
+struct RankedColumn {
+    levels: Vec<f64>,
+    ranks: Vec<u32>,
+    /// Rows sorted by value (ties by row index).
+    order: Vec<u32>,
+}
+
+impl RankedColumn {
+    fn new(values: &[f64]) -> Self {
+        let mut order: Vec<u32> = (0..values.len() as u32).collect();
+        order.sort_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
+        let mut levels: Vec<f64> = Vec::new();
+        let mut ranks = vec![0_u32; values.len()];
+        for &row in &order {
+            let value = values[row as usize];
+            if levels.last() != Some(&value) {
+                levels.push(value);
+            }
+            ranks[row as usize] = (levels.len() - 1) as u32;
+        }
+        Self {
+            levels,
+            ranks,
+            order,
+        }
+    }
+}
+
+/// What every tree of a forest shares: each column's rows in sorted order and as dense ranks,
 /// and the normalized targets. Building it costs `O(d · n log n)`; each tree then costs
 /// `O(d · n · depth)`.
 #[derive(Debug, Clone)]
 pub struct TreeBuilder<'a> {
     data: Dataset<'a>,
     params: ForestParams,
-    columns: Vec<Vec<f64>>,
-    row_orders: Vec<Vec<u32>>,
+    columns: Vec<RankedColumn>,
     targets: Vec<f64>,
 }
 
@@ -175,22 +211,16 @@ impl<'a> TreeBuilder<'a> {
     /// Sorts every column once for all the trees to come.
     pub fn new(data: Dataset<'a>, params: ForestParams) -> Self {
         let n_rows = data.n_rows();
-        let columns: Vec<Vec<f64>> = (0..data.n_params())
-            .map(|param| (0..n_rows).map(|row| data.value(row, param)).collect())
-            .collect();
-        let row_orders = columns
-            .iter()
-            .map(|column| {
-                let mut order: Vec<u32> = (0..n_rows as u32).collect();
-                order.sort_by(|&a, &b| column[a as usize].total_cmp(&column[b as usize]));
-                order
+        let columns = (0..data.n_params())
+            .map(|param| {
+                let values: Vec<f64> = (0..n_rows).map(|row| data.value(row, param)).collect();
+                RankedColumn::new(&values)
             })
             .collect();
         Self {
             data,
             params,
             columns,
-            row_orders,
             targets: normalized_targets(data.targets()),
         }
     }
@@ -215,12 +245,23 @@ impl<'a> TreeBuilder<'a> {
             };
         }
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(tree_seed(self.params.seed, index));
-        let mut weights = vec![0.0_f64; n_rows];
+        let mut draws = vec![0_u32; n_rows];
         for _ in 0..n_rows {
-            weights[rng.random_range(0..n_rows)] += 1.0;
+            draws[rng.random_range(0..n_rows)] += 1;
         }
-        Grower::new(self, weights, rng).grow()
+        Grower::new(self, &draws, rng).grow()
     }
+}
+
+/// Relative difference under which two cut scores count as a tie (see `Grower::best_cut`).
+/// Summation-order noise on `n` rows is about `n · 1e-16` relative, far below it.
+const TIE_TOLERANCE: f64 = 1e-9;
+
+/// A uniform draw from `0..n` by one multiply-shift of a 64-bit draw. Its bias, at most
+/// `n / 2^64`, is far below anything observable for the handful of parameters it shuffles,
+/// and it costs a fraction of an exact bounded draw: it runs once per parameter per node.
+fn below(rng: &mut Xoshiro256PlusPlus, n: usize) -> usize {
+    ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
 }
 
 /// Maps targets affinely onto `[-1, 1]` without overflow (a constant vector maps to zeros).
@@ -241,17 +282,17 @@ fn normalized_targets(targets: &[f64]) -> Vec<f64> {
 /// The best cut found at a node.
 #[derive(Debug, Clone, Copy)]
 enum Cut {
-    /// Rows at sorted positions `..=last_left` of `param`'s list go left.
+    /// Entries at positions `..=last_left` of `param`'s sorted block go left.
     Numeric {
         param: usize,
         last_left: usize,
         threshold: f64,
     },
-    /// Rows holding `choice` go right.
-    Category { param: usize, choice: u32 },
+    /// Rows whose value has rank `rank` go right.
+    Category { param: usize, rank: u32 },
 }
 
-/// A node waiting to be grown: its rows are positions `start..end` of every sorted list.
+/// A node waiting to be grown: its rows are positions `start..end` of every block.
 struct Pending {
     node: usize,
     start: usize,
@@ -259,51 +300,77 @@ struct Pending {
     depth: usize,
 }
 
+/// A drawn row inside one parameter's sorted block.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// The rank of the row's value of that parameter.
+    rank: u32,
+    /// The row's index among the drawn rows.
+    id: u32,
+}
+
+/// A drawn row's bootstrap weight `w`, and `w·y` and `w·y²` for its normalized target `y`.
+#[derive(Debug, Clone, Copy)]
+struct RowStats {
+    weight: f64,
+    weighted_target: f64,
+    weighted_square: f64,
+}
+
 /// The working state of one tree's growth.
 struct Grower<'b, 'a> {
     builder: &'b TreeBuilder<'a>,
     rng: Xoshiro256PlusPlus,
-    weights: Vec<f64>,
-    weighted_targets: Vec<f64>,
-    /// `n_params` blocks of `n_drawn` row indices; block `j` lists the node's rows by
-    /// increasing value of parameter `j` (after partitioning, within each node's range).
-    sorted: Vec<u32>,
+    stats: Vec<RowStats>,
+    /// One block of `n_drawn` entries per parameter; within each pending node's range
+    /// `start..end`, block `j` lists the node's rows by increasing value of parameter `j`.
+    blocks: Vec<Entry>,
     n_drawn: usize,
     goes_left: Vec<bool>,
-    scratch: Vec<u32>,
+    scratch: Vec<Entry>,
     visit_order: Vec<usize>,
     nodes: Vec<Node>,
 }
 
 impl<'b, 'a> Grower<'b, 'a> {
-    fn new(builder: &'b TreeBuilder<'a>, weights: Vec<f64>, rng: Xoshiro256PlusPlus) -> Self {
+    fn new(builder: &'b TreeBuilder<'a>, draws: &[u32], rng: Xoshiro256PlusPlus) -> Self {
         let n_params = builder.data.n_params();
-        let n_drawn = weights.iter().filter(|&&w| w > 0.0).count();
-        let mut sorted = Vec::with_capacity(n_params.max(1) * n_drawn);
+        let mut ids = vec![u32::MAX; draws.len()];
+        let mut stats = Vec::new();
+        for (row, &count) in draws.iter().enumerate() {
+            if count > 0 {
+                ids[row] = stats.len() as u32;
+                let (weight, target) = (f64::from(count), builder.targets[row]);
+                stats.push(RowStats {
+                    weight,
+                    weighted_target: weight * target,
+                    weighted_square: weight * target * target,
+                });
+            }
+        }
+        let n_drawn = stats.len();
+
+        // Without parameters there is nothing to cut; one block still lists the rows.
+        let mut blocks = Vec::with_capacity(n_params.max(1) * n_drawn);
         if n_params == 0 {
-            sorted.extend((0..weights.len() as u32).filter(|&row| weights[row as usize] > 0.0));
+            blocks.extend((0..n_drawn as u32).map(|id| Entry { rank: 0, id }));
         }
-        for order in &builder.row_orders {
-            sorted.extend(
-                order
-                    .iter()
-                    .copied()
-                    .filter(|&row| weights[row as usize] > 0.0),
-            );
+        for column in &builder.columns {
+            blocks.extend(column.order.iter().filter_map(|&row| {
+                let id = ids[row as usize];
+                (id != u32::MAX).then(|| Entry {
+                    rank: column.ranks[row as usize],
+                    id,
+                })
+            }));
         }
-        let weighted_targets = weights
-            .iter()
-            .zip(&builder.targets)
-            .map(|(w, y)| w * y)
-            .collect();
         Self {
             builder,
             rng,
-            goes_left: vec![false; weights.len()],
-            weights,
-            weighted_targets,
-            sorted,
+            stats,
+            blocks,
             n_drawn,
+            goes_left: vec![false; n_drawn],
             scratch: Vec::with_capacity(n_drawn),
             visit_order: (0..n_params).collect(),
             nodes: Vec::new(),
@@ -319,44 +386,44 @@ impl<'b, 'a> Grower<'b, 'a> {
             depth: 0,
         }];
         while let Some(pending) = stack.pop() {
-            let (weight, weighted_sum) = self.node_sums(pending.start, pending.end);
-            let value = weighted_sum / weight;
-            self.nodes[pending.node] = Node::Leaf { value };
+            let totals = self.node_totals(pending.start, pending.end);
+            let mean = totals.weighted_target / totals.weight;
+            self.nodes[pending.node] = Node::Leaf { value: mean };
 
             let too_small = pending.end - pending.start < 2;
             if too_small || pending.depth >= self.builder.params.max_depth {
                 continue;
             }
-            if self.is_pure(pending.start, pending.end, value) {
+            // Targets lie in [-1, 1], so this purity test is relative to their spread.
+            let impurity = totals.weighted_square / totals.weight - mean * mean;
+            if impurity <= f64::EPSILON {
                 continue;
             }
-            let Some(cut) = self.best_cut(pending.start, pending.end, weight, weighted_sum) else {
+            let Some(cut) = self.best_cut(pending.start, pending.end, totals) else {
                 continue;
             };
 
-            let n_left = self.partition(cut, pending.start, pending.end);
             let left = self.nodes.len();
             let right = left + 1;
-            self.nodes.push(Node::Leaf { value: 0.0 });
-            self.nodes.push(Node::Leaf { value: 0.0 });
-            self.nodes[pending.node] = match cut {
-                Cut::Numeric {
-                    param, threshold, ..
-                } => Node::Numeric {
-                    param: param as u32,
-                    threshold,
-                    left: left as u32,
-                    right: right as u32,
-                },
-                Cut::Category { param, choice } => Node::Category {
-                    param: param as u32,
-                    choice,
-                    left: left as u32,
-                    right: right as u32,
-                },
-            };
-            let middle = pending.start + n_left;
             let depth = pending.depth + 1;
+            if pending.end - pending.start == 2 || depth >= self.builder.params.max_depth {
+                // Both children are leaves: their values follow from the cut's sums, and no
+                // list needs reordering.
+                let (left_totals, right_totals) = self.sides(cut, pending.start, pending.end);
+                self.nodes[pending.node] = self.split_node(cut, left as u32, right as u32);
+                self.nodes.push(Node::Leaf {
+                    value: left_totals.0 / left_totals.1,
+                });
+                self.nodes.push(Node::Leaf {
+                    value: right_totals.0 / right_totals.1,
+                });
+                continue;
+            }
+            let n_left = self.partition(cut, pending.start, pending.end);
+            self.nodes.push(Node::Leaf { value: 0.0 });
+            self.nodes.push(Node::Leaf { value: 0.0 });
+            self.nodes[pending.node] = self.split_node(cut, left as u32, right as u32);
+            let middle = pending.start + n_left;
             stack.push(Pending {
                 node: right,
                 start: middle,
@@ -373,156 +440,206 @@ impl<'b, 'a> Grower<'b, 'a> {
         Tree { nodes: self.nodes }
     }
 
-    fn rows(&self, param: usize, start: usize, end: usize) -> &[u32] {
-        let offset = param * self.n_drawn;
-        &self.sorted[offset + start..offset + end]
+    fn split_node(&self, cut: Cut, left: u32, right: u32) -> Node {
+        match cut {
+            Cut::Numeric {
+                param, threshold, ..
+            } => Node::Numeric {
+                param: param as u32,
+                threshold,
+                left,
+                right,
+            },
+            Cut::Category { param, rank } => Node::Category {
+                param: param as u32,
+                choice: self.builder.columns[param].levels[rank as usize] as u32,
+                left,
+                right,
+            },
+        }
     }
 
-    fn node_sums(&self, start: usize, end: usize) -> (f64, f64) {
-        self.rows(0, start, end)
+    /// `(Σ w·y, Σ w)` of the rows going left and of those going right.
+    fn sides(&self, cut: Cut, start: usize, end: usize) -> ((f64, f64), (f64, f64)) {
+        let (param, goes_left): (usize, &dyn Fn(usize, Entry) -> bool) = match cut {
+            Cut::Numeric {
+                param, last_left, ..
+            } => (param, &move |position, _| position <= last_left),
+            Cut::Category { param, rank } => (param, &move |_, entry: Entry| entry.rank != rank),
+        };
+        let mut left = (0.0, 0.0);
+        let mut right = (0.0, 0.0);
+        for (position, &entry) in self.entries(param, start, end).iter().enumerate() {
+            let row = &self.stats[entry.id as usize];
+            let side = if goes_left(position, entry) {
+                &mut left
+            } else {
+                &mut right
+            };
+            side.0 += row.weighted_target;
+            side.1 += row.weight;
+        }
+        (left, right)
+    }
+
+    fn entries(&self, param: usize, start: usize, end: usize) -> &[Entry] {
+        let offset = param * self.n_drawn;
+        &self.blocks[offset + start..offset + end]
+    }
+
+    fn node_totals(&self, start: usize, end: usize) -> RowStats {
+        let zero = RowStats {
+            weight: 0.0,
+            weighted_target: 0.0,
+            weighted_square: 0.0,
+        };
+        self.entries(0, start, end)
             .iter()
-            .fold((0.0, 0.0), |(w, s), &row| {
-                (
-                    w + self.weights[row as usize],
-                    s + self.weighted_targets[row as usize],
-                )
+            .fold(zero, |total, entry| {
+                let row = &self.stats[entry.id as usize];
+                RowStats {
+                    weight: total.weight + row.weight,
+                    weighted_target: total.weighted_target + row.weighted_target,
+                    weighted_square: total.weighted_square + row.weighted_square,
+                }
             })
     }
 
-    /// Whether the weighted variance of the node's targets is at most machine epsilon (the
-    /// targets are normalized, so this is relative to their spread).
-    fn is_pure(&self, start: usize, end: usize, mean: f64) -> bool {
-        let (weight, squares) = self
-            .rows(0, start, end)
-            .iter()
-            .fold((0.0, 0.0), |(w, q), &row| {
-                let deviation = self.builder.targets[row as usize] - mean;
-                let row_weight = self.weights[row as usize];
-                (w + row_weight, q + row_weight * deviation * deviation)
-            });
-        squares / weight <= f64::EPSILON
-    }
-
-    /// The cut maximizing `S_L²/W_L + S_R²/W_R` (equivalently, the weighted variance
-    /// reduction); ties keep the first cut met, parameters being visited in random order.
-    fn best_cut(&mut self, start: usize, end: usize, weight: f64, sum: f64) -> Option<Cut> {
+    /// The cut with the largest weighted variance reduction. With `D_L` the weighted sum of
+    /// the left rows' deviations from the node mean, the reduction is `W · D_L² / (W_L · W_R)`,
+    /// so the score compared is `D_L² / (W_L · W_R)`.
+    ///
+    /// Parameters are visited in random order and ties keep the first cut met. Two cuts that
+    /// split the rows the same way (on two parameters, say) must tie, but their sums are
+    /// accumulated in different orders and differ in the last bits; scores within
+    /// [`TIE_TOLERANCE`] of the best therefore count as ties, which keeps the tree the same
+    /// when the targets are rescaled.
+    fn best_cut(&mut self, start: usize, end: usize, totals: RowStats) -> Option<Cut> {
         let n_params = self.visit_order.len();
         for i in (1..n_params).rev() {
-            let j = self.rng.random_range(0..=i);
+            let j = below(&mut self.rng, i + 1);
             self.visit_order.swap(i, j);
         }
 
+        let weight = totals.weight;
+        let mean = totals.weighted_target / weight;
         let mut best: Option<Cut> = None;
         let mut best_score = f64::NEG_INFINITY;
+        let mut consider = |score: f64, cut: &dyn Fn() -> Cut| {
+            if score > best_score * (1.0 + TIE_TOLERANCE) {
+                best_score = score;
+                best = Some(cut());
+            }
+        };
         for &param in &self.visit_order {
-            let column = &self.builder.columns[param];
-            let rows = self.rows(param, start, end);
-            match self.builder.data.space().domains()[param] {
-                Domain::Numeric { .. } => {
-                    let mut left_weight = 0.0;
-                    let mut left_sum = 0.0;
-                    for (position, pair) in rows.windows(2).enumerate() {
-                        let (row, next) = (pair[0] as usize, pair[1] as usize);
-                        left_weight += self.weights[row];
-                        left_sum += self.weighted_targets[row];
-                        let (value, next_value) = (column[row], column[next]);
-                        if next_value <= value {
-                            continue;
-                        }
-                        let right_sum = sum - left_sum;
-                        let score = left_sum * left_sum / left_weight
-                            + right_sum * right_sum / (weight - left_weight);
-                        if score > best_score {
-                            best_score = score;
-                            let threshold = midpoint(value, next_value);
-                            best = Some(Cut::Numeric {
-                                param,
-                                last_left: position,
-                                threshold,
-                            });
-                        }
-                    }
+            let entries = self.entries(param, start, end);
+            if entries.first().map(|e| e.rank) == entries.last().map(|e| e.rank) {
+                continue; // constant in this node
+            }
+            if let Domain::Categorical { .. } = self.builder.data.space().domains()[param] {
+                self.score_choices(param, entries, weight, mean, &mut consider);
+                continue;
+            }
+            let mut left_weight = 0.0;
+            let mut left_deviation = 0.0;
+            for (position, pair) in entries.windows(2).enumerate() {
+                let (entry, next) = (pair[0], pair[1]);
+                let row = &self.stats[entry.id as usize];
+                left_weight += row.weight;
+                left_deviation += row.weighted_target - row.weight * mean;
+                if next.rank == entry.rank {
+                    continue;
                 }
-                Domain::Categorical { .. } => {
-                    // Rows are sorted by choice, so each choice is one contiguous group.
-                    let mut group_weight = 0.0;
-                    let mut group_sum = 0.0;
-                    for (position, &row) in rows.iter().enumerate() {
-                        let row = row as usize;
-                        group_weight += self.weights[row];
-                        group_sum += self.weighted_targets[row];
-                        let choice = column[row];
-                        let group_ends = rows
-                            .get(position + 1)
-                            .is_none_or(|&next| column[next as usize] != choice);
-                        if !group_ends {
-                            continue;
-                        }
-                        if group_weight < weight {
-                            let rest_sum = sum - group_sum;
-                            let score = group_sum * group_sum / group_weight
-                                + rest_sum * rest_sum / (weight - group_weight);
-                            if score > best_score {
-                                best_score = score;
-                                best = Some(Cut::Category {
-                                    param,
-                                    choice: choice as u32,
-                                });
-                            }
-                        }
-                        group_weight = 0.0;
-                        group_sum = 0.0;
+                let right_weight = weight - left_weight;
+                let score = left_deviation * left_deviation / (left_weight * right_weight);
+                consider(score, &|| {
+                    let levels = &self.builder.columns[param].levels;
+                    let threshold =
+                        midpoint(levels[entry.rank as usize], levels[next.rank as usize]);
+                    Cut::Numeric {
+                        param,
+                        last_left: position,
+                        threshold,
                     }
-                }
+                });
             }
         }
         best
     }
 
-    /// Moves the rows going left to the front of `start..end` in every sorted list, keeping
-    /// each list's order; returns how many go left.
+    /// Scores the one-vs-rest cut of every choice present in `entries`. They are sorted by
+    /// choice, so each choice is one contiguous group.
+    fn score_choices(
+        &self,
+        param: usize,
+        entries: &[Entry],
+        weight: f64,
+        mean: f64,
+        consider: &mut impl FnMut(f64, &dyn Fn() -> Cut),
+    ) {
+        let mut group_weight = 0.0;
+        let mut group_deviation = 0.0;
+        for (position, entry) in entries.iter().enumerate() {
+            let row = &self.stats[entry.id as usize];
+            group_weight += row.weight;
+            group_deviation += row.weighted_target - row.weight * mean;
+            let group_ends = entries
+                .get(position + 1)
+                .is_none_or(|next| next.rank != entry.rank);
+            if !group_ends {
+                continue;
+            }
+            let rest_weight = weight - group_weight;
+            let score = group_deviation * group_deviation / (group_weight * rest_weight);
+            let rank = entry.rank;
+            consider(score, &|| Cut::Category { param, rank });
+            group_weight = 0.0;
+            group_deviation = 0.0;
+        }
+    }
+
+    /// Moves the rows going left to the front of `start..end` in every block, keeping each
+    /// block's order; returns how many go left.
     fn partition(&mut self, cut: Cut, start: usize, end: usize) -> usize {
         let (cut_param, n_left) = match cut {
             Cut::Numeric {
                 param, last_left, ..
             } => {
                 let offset = param * self.n_drawn;
-                for (position, &row) in self.sorted[offset + start..offset + end].iter().enumerate()
-                {
-                    self.goes_left[row as usize] = position <= last_left;
+                let entries = &self.blocks[offset + start..offset + end];
+                for (position, entry) in entries.iter().enumerate() {
+                    self.goes_left[entry.id as usize] = position <= last_left;
                 }
                 (param, last_left + 1)
             }
-            Cut::Category { param, choice } => {
+            Cut::Category { param, rank } => {
                 let offset = param * self.n_drawn;
-                let column = &self.builder.columns[param];
                 let mut n_left = 0;
-                for &row in &self.sorted[offset + start..offset + end] {
-                    let left = column[row as usize] != f64::from(choice);
-                    self.goes_left[row as usize] = left;
+                for entry in &self.blocks[offset + start..offset + end] {
+                    let left = entry.rank != rank;
+                    self.goes_left[entry.id as usize] = left;
                     n_left += usize::from(left);
                 }
                 (param, n_left)
             }
         };
 
-        let n_blocks = self.sorted.len() / self.n_drawn.max(1);
+        let n_blocks = self.blocks.len() / self.n_drawn.max(1);
         for block in 0..n_blocks {
-            let is_already_split = block == cut_param && matches!(cut, Cut::Numeric { .. });
-            if is_already_split {
-                continue;
+            if block == cut_param && matches!(cut, Cut::Numeric { .. }) {
+                continue; // already in order: left rows first
             }
             let offset = block * self.n_drawn;
-            let segment = &mut self.sorted[offset + start..offset + end];
+            let segment = &mut self.blocks[offset + start..offset + end];
             self.scratch.clear();
             let mut write = 0;
             for read in 0..segment.len() {
-                let row = segment[read];
-                if self.goes_left[row as usize] {
-                    segment[write] = row;
+                let entry = segment[read];
+                if self.goes_left[entry.id as usize] {
+                    segment[write] = entry;
                     write += 1;
                 } else {
-                    self.scratch.push(row);
+                    self.scratch.push(entry);
                 }
             }
             segment[write..].copy_from_slice(&self.scratch);
@@ -583,5 +700,178 @@ impl RandomForest {
             .map(|tree| tree.predict(configuration))
             .sum();
         total / self.trees.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::space::SearchSpace;
+
+    fn numeric_space(n_params: usize) -> SearchSpace {
+        SearchSpace::new(vec![
+            Domain::Numeric {
+                low: 0.0,
+                high: 1.0
+            };
+            n_params
+        ])
+        .unwrap()
+    }
+
+    /// `n` rows of a deterministic pseudo-random design on `[0, 1]^n_params`.
+    fn design(n: usize, n_params: usize) -> Vec<f64> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        (0..n * n_params).map(|_| rng.random::<f64>()).collect()
+    }
+
+    #[test]
+    fn midpoint_lies_between_neighbours() {
+        assert_eq!(midpoint(1.0, 2.0), 1.5);
+        assert_eq!(midpoint(-1e308, 1e308), 0.0);
+        let next = f64::from_bits(1.0_f64.to_bits() + 1);
+        assert_eq!(midpoint(1.0, next), 1.0);
+    }
+
+    #[test]
+    fn normalized_targets_span_minus_one_to_one() {
+        assert_eq!(normalized_targets(&[2.0, 4.0, 3.0]), vec![-1.0, 1.0, 0.0]);
+        assert_eq!(normalized_targets(&[-1e308, 1e308]), vec![-1.0, 1.0]);
+        assert_eq!(normalized_targets(&[5.0, 5.0]), vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn fully_grown_tree_reproduces_its_bootstrap_rows() {
+        let space = numeric_space(3);
+        let x = design(200, 3);
+        let y: Vec<f64> = x
+            .chunks(3)
+            .map(|row| row[0] + 2.0 * row[1] * row[2])
+            .collect();
+        let data = Dataset::new(&x, &y, &space).unwrap();
+        let builder = TreeBuilder::new(data, ForestParams::new(1, 64, 3).unwrap());
+        let tree = builder.fit_tree(0);
+        let normalized = normalized_targets(&y);
+        let mut drawn = 0;
+        for (row, configuration) in x.chunks(3).enumerate() {
+            let prediction = tree.predict(configuration);
+            if (prediction - normalized[row]).abs() < 1e-12 {
+                drawn += 1;
+            }
+        }
+        // A bootstrap sample holds about 63% of the distinct rows, each predicted exactly.
+        assert!((100..=160).contains(&drawn), "{drawn} rows reproduced");
+        assert_eq!(tree.n_leaves() * 2 - 1, tree.nodes().len());
+    }
+
+    #[test]
+    fn max_depth_bounds_every_path() {
+        let space = numeric_space(2);
+        let x = design(300, 2);
+        let y: Vec<f64> = x
+            .chunks(2)
+            .map(|row| (10.0 * row[0]).sin() + row[1])
+            .collect();
+        let data = Dataset::new(&x, &y, &space).unwrap();
+        let tree = TreeBuilder::new(data, ForestParams::new(1, 3, 0).unwrap()).fit_tree(0);
+        fn depth(nodes: &[Node], index: usize) -> usize {
+            match nodes[index] {
+                Node::Leaf { .. } => 0,
+                Node::Numeric { left, right, .. } | Node::Category { left, right, .. } => {
+                    1 + depth(nodes, left as usize).max(depth(nodes, right as usize))
+                }
+            }
+        }
+        assert_eq!(depth(tree.nodes(), 0), 3);
+        assert_eq!(tree.n_leaves(), 8);
+    }
+
+    #[test]
+    fn constant_target_gives_a_single_leaf() {
+        let space = numeric_space(2);
+        let x = design(50, 2);
+        let y = vec![3.5; 50];
+        let data = Dataset::new(&x, &y, &space).unwrap();
+        let tree = TreeBuilder::new(data, ForestParams::new(1, 64, 0).unwrap()).fit_tree(0);
+        assert_eq!(tree.nodes(), &[Node::Leaf { value: 0.0 }]);
+    }
+
+    #[test]
+    fn categorical_cut_splits_off_the_choice_that_differs() {
+        let space = SearchSpace::new(vec![
+            Domain::Categorical { n_choices: 4 },
+            Domain::Numeric {
+                low: 0.0,
+                high: 1.0,
+            },
+        ])
+        .unwrap();
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for row in 0..80 {
+            let choice = (row % 4) as f64;
+            x.extend([choice, (row as f64) / 80.0]);
+            y.push(if choice == 2.0 { 10.0 } else { 0.0 });
+        }
+        let data = Dataset::new(&x, &y, &space).unwrap();
+        let tree = TreeBuilder::new(data, ForestParams::new(1, 64, 0).unwrap()).fit_tree(0);
+        match tree.nodes()[0] {
+            Node::Category {
+                param: 0,
+                choice: 2,
+                left,
+                right,
+            } => {
+                assert_eq!(tree.nodes()[left as usize], Node::Leaf { value: -1.0 });
+                assert_eq!(tree.nodes()[right as usize], Node::Leaf { value: 1.0 });
+            }
+            other => panic!("expected a cut on choice 2 at the root, got {other:?}"),
+        }
+        assert_eq!(tree.predict(&[2.0, 0.3]), 1.0);
+        assert_eq!(tree.predict(&[3.0, 0.3]), -1.0);
+    }
+
+    #[test]
+    fn forest_is_identical_for_any_thread_count() {
+        let space = numeric_space(4);
+        let x = design(300, 4);
+        let y: Vec<f64> = x.chunks(4).map(|r| r[0] * r[1] + r[2]).collect();
+        let data = Dataset::new(&x, &y, &space).unwrap();
+        let params = ForestParams::new(12, 64, 42).unwrap();
+        let one = RandomForest::fit(data, params, Some(1)).unwrap();
+        let two = RandomForest::fit(data, params, Some(2)).unwrap();
+        let many = RandomForest::fit(data, params, Some(5)).unwrap();
+        assert_eq!(one, two);
+        assert_eq!(one, many);
+        let other_seed = RandomForest::fit(data, ForestParams::new(12, 64, 43).unwrap(), Some(2));
+        assert_ne!(one, other_seed.unwrap());
+    }
+
+    #[test]
+    fn rejects_invalid_settings() {
+        assert_eq!(
+            ForestParams::new(0, 64, 0),
+            Err(Error::InvalidForestSetting {
+                name: "n_trees",
+                value: 0
+            })
+        );
+        assert_eq!(
+            ForestParams::new(8, 0, 0),
+            Err(Error::InvalidForestSetting {
+                name: "max_depth",
+                value: 0
+            })
+        );
+        let space = numeric_space(1);
+        let data = Dataset::new(&[0.0, 1.0], &[0.0, 1.0], &space).unwrap();
+        let params = ForestParams::new(2, 4, 0).unwrap();
+        assert_eq!(
+            RandomForest::fit(data, params, Some(0)),
+            Err(Error::InvalidForestSetting {
+                name: "n_threads",
+                value: 0
+            })
+        );
     }
 }
