@@ -37,7 +37,9 @@ def _sample(rng: np.random.Generator, distribution: BaseDistribution) -> Any:
         return distribution.choices[int(rng.integers(len(distribution.choices)))]
     if isinstance(distribution, IntDistribution):
         if distribution.log:
-            log_value = rng.uniform(math.log(distribution.low - 0.5), math.log(distribution.high + 0.5))
+            log_value = rng.uniform(
+                math.log(distribution.low - 0.5), math.log(distribution.high + 0.5)
+            )
             return min(max(round(math.exp(log_value)), distribution.low), distribution.high)
         n_steps = (distribution.high - distribution.low) // distribution.step
         return distribution.low + distribution.step * int(rng.integers(n_steps + 1))
@@ -72,7 +74,7 @@ def _add_trials(
     study.add_trials(trials)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def study_from_rows() -> Callable[..., Study]:
     """``make(distributions, rows, values, *, directions=None, storage=None)``: a study whose
     COMPLETE trials have exactly these params (one mapping per trial) and these values (a float,
@@ -93,7 +95,7 @@ def study_from_rows() -> Callable[..., Study]:
     return make
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def random_study() -> Callable[..., Study]:
     """``make(distributions, objective, n_trials, seed, **study_kwargs)``: ``n_trials`` random
     configurations (drawn as Optuna's RandomSampler would, from ``numpy``'s generator seeded with
@@ -109,7 +111,9 @@ def random_study() -> Callable[..., Study]:
         storage: str | None = None,
     ) -> Study:
         rng = np.random.default_rng(seed)
-        rows = [{name: _sample(rng, d) for name, d in distributions.items()} for _ in range(n_trials)]
+        rows = [
+            {name: _sample(rng, d) for name, d in distributions.items()} for _ in range(n_trials)
+        ]
         study = optuna.create_study(storage=storage, directions=directions or ["minimize"])
         _add_trials(study, distributions, rows, [objective(params) for params in rows])
         return study

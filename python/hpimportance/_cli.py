@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         "--threads", type=int, metavar="N", help="worker threads (default: all cores)"
     )
     parser.add_argument(
+        "--log-scale",
+        action="store_true",
+        help="average log-scaled parameters over the log of their range (default: raw range)",
+    )
+    parser.add_argument(
         "--no-normalize", action="store_true", help="print raw importances, not shares of 1"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -132,7 +137,11 @@ def _importances(study, args: argparse.Namespace) -> tuple[dict[str, float], int
 
     try:
         evaluator = FanovaImportanceEvaluator(
-            n_trees=args.n_trees, max_depth=args.max_depth, seed=args.seed, n_threads=args.threads
+            n_trees=args.n_trees,
+            max_depth=args.max_depth,
+            seed=args.seed,
+            n_threads=args.threads,
+            log_scale=args.log_scale,
         )
         importances = optuna.importance.get_param_importances(
             study,
@@ -151,10 +160,7 @@ def _print_table(study, importances: dict[str, float], n_trials: int, args: argp
     from rich.table import Table
 
     objective = "" if args.objective is None else f", objective {args.objective}"
-    table = Table(
-        title=f"{args.evaluator} importances of study {study.study_name!r} "
-        f"({n_trials} completed trials{objective})",
-    )
+    table = Table(title=f"{study.study_name}: {n_trials} trials{objective}, {args.evaluator}")
     table.add_column("parameter")
     table.add_column("importance", justify="right")
     table.add_column("", no_wrap=True)

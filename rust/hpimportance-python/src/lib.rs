@@ -1,7 +1,7 @@
 //! Python bindings of the `hpimportance` core: convert, release the GIL, call the core, map the
 //! error. Nothing here computes; see the core crate for what each function means.
 
-use hpimportance::{Dataset, Domain, Error, ForestParams, SearchSpace, TreeBuilder};
+use hpimportance::{Dataset, Domain, Error, ForestParams, SearchSpace, TreeBuilder, WorkerPool};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -38,12 +38,11 @@ fn search_space(low: &[f64], high: &[f64], n_choices: &[usize]) -> PyResult<Sear
     SearchSpace::new(domains).map_err(to_py_err)
 }
 
-/// How many trees to fit between two checks for Ctrl-C: enough to keep every thread busy,
-/// few enough that an interrupt is answered within about a second even at 100,000 rows.
-fn trees_per_chunk(n_threads: Option<usize>) -> usize {
-    let threads =
-        n_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    threads.max(1)
+/// How many trees to fit between two checks for Ctrl-C: a few per thread on small data (a
+/// tree of 1,000 rows takes about a millisecond), one per thread at 50,000 rows and more, so
+/// that an interrupt is answered within a fraction of a second.
+fn trees_per_chunk(n_threads: usize, n_rows: usize) -> usize {
+    n_threads * (50_000 / n_rows.max(1)).max(1)
 }
 
 /// What `fanova` returns: per-parameter mean and std of the importances, and the number of
@@ -74,19 +73,27 @@ fn fanova<'py>(
             value: 0,
         }));
     }
-    let x_values = x.as_slice().map_err(|_| {
+    // `as_slice` would also accept a Fortran-ordered array and read its columns as rows.
+    let x_view = x.as_array();
+    let x_values = x_view.as_slice().ok_or_else(|| {
         PyValueError::new_err(
-            "x must be a C-contiguous float64 array; pass np.ascontiguousarray(x)",
+            "x must be a C-contiguous float64 array; pass np.ascontiguousarray(x, dtype=np.float64)",
         )
     })?;
     let y_values = y.as_slice().map_err(|_| {
         PyValueError::new_err("y must be a contiguous float64 array; pass np.ascontiguousarray(y)")
     })?;
-    let x_cols = x.as_array().ncols();
+    let (x_rows, x_cols) = x_view.dim();
     if x_cols != space.len() {
         return Err(to_py_err(Error::ColumnCountMismatch {
             x_cols,
             n_params: space.len(),
+        }));
+    }
+    if x_rows != y_values.len() {
+        return Err(to_py_err(Error::RowCountMismatch {
+            x_rows,
+            y_len: y_values.len(),
         }));
     }
     let data = Dataset::new(x_values, y_values, &space).map_err(to_py_err)?;
@@ -95,16 +102,16 @@ fn fanova<'py>(
         return Ok((zeros.clone().into_pyarray(py), zeros.into_pyarray(py), 0));
     }
 
-    let builder = py.detach(|| TreeBuilder::new(data, params));
-    let chunk = trees_per_chunk(n_threads);
+    let (pool, builder) = py
+        .detach(|| WorkerPool::new(n_threads).map(|pool| (pool, TreeBuilder::new(data, params))))
+        .map_err(to_py_err)?;
+    let chunk = trees_per_chunk(pool.n_threads(), data.n_rows());
     let mut per_tree = Vec::with_capacity(n_trees);
     let mut start = 0;
     while start < n_trees {
         let end = (start + chunk).min(n_trees);
-        let part = py
-            .detach(|| hpimportance::variances_of_trees(&builder, start..end, n_threads))
-            .map_err(to_py_err)?;
-        per_tree.extend(part);
+        per_tree
+            .extend(py.detach(|| hpimportance::variances_of_trees(&builder, start..end, &pool)));
         py.check_signals()?;
         start = end;
     }

@@ -49,6 +49,14 @@ pub enum Error {
     #[error("parameter {param} is categorical with no choices; give it at least one")]
     NoChoices { param: usize },
 
+    /// A categorical parameter with more choices than choice indices can address.
+    #[error("parameter {param} has {n_choices} choices; at most {max} are supported")]
+    TooManyChoices {
+        param: usize,
+        n_choices: usize,
+        max: usize,
+    },
+
     /// A forest setting is out of range.
     #[error("{name} must be at least 1, got {value}")]
     InvalidForestSetting { name: &'static str, value: usize },

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use crate::data::Dataset;
 use crate::error::Error;
 use crate::forest::{ForestParams, Node, Tree, TreeBuilder};
-use crate::parallel::run_in_pool;
+use crate::parallel::WorkerPool;
 use crate::space::{Domain, SearchSpace};
 
 /// The variance decomposition of one tree.
@@ -66,25 +66,22 @@ pub fn fanova(
             n_trees_used: 0,
         });
     }
+    let pool = WorkerPool::new(n_threads)?;
     let builder = TreeBuilder::new(data, params);
-    let per_tree = variances_of_trees(&builder, 0..params.n_trees(), n_threads)?;
+    let per_tree = variances_of_trees(&builder, 0..params.n_trees(), &pool);
     Ok(summarize(&per_tree, n_params))
 }
 
-/// Fits the trees numbered `trees` and decomposes each, in parallel on `n_threads` threads
-/// (`None`: all cores), returning them in tree order. Callers that must stay responsive (to
-/// Ctrl-C, say) can feed [`summarize`] with the results of several consecutive ranges.
-///
-/// # Errors
-/// [`Error::InvalidForestSetting`] for `n_threads == Some(0)`, [`Error::ThreadPool`] if the
-/// threads cannot be started.
+/// Fits the trees numbered `trees` and decomposes each, in parallel on `pool`, returning them
+/// in tree order. Callers that must stay responsive (to Ctrl-C, say) can feed [`summarize`]
+/// with the results of several consecutive ranges.
 pub fn variances_of_trees(
     builder: &TreeBuilder<'_>,
     trees: Range<usize>,
-    n_threads: Option<usize>,
-) -> Result<Vec<TreeVariances>, Error> {
+    pool: &WorkerPool,
+) -> Vec<TreeVariances> {
     let space = builder.data().space();
-    run_in_pool(n_threads, || {
+    pool.install(|| {
         trees
             .into_par_iter()
             .map(|index| tree_variances(&builder.fit_tree(index), space))
@@ -141,8 +138,13 @@ enum Axis {
         cuts: Vec<f64>,
         cumulative: Vec<f64>,
     },
-    /// One cell per choice, each of measure `1 / n_choices`.
-    Categorical { n_choices: usize },
+    /// One cell per choice the tree cuts on (`cut_choices`, sorted), each of measure
+    /// `1 / n_choices`, then, if some choices are never cut on, one cell holding all of them:
+    /// the tree cannot tell them apart. Cost and memory thus follow the tree, not `n_choices`.
+    Categorical {
+        n_choices: usize,
+        cut_choices: Vec<u32>,
+    },
 }
 
 impl Axis {
@@ -169,7 +171,10 @@ impl Axis {
     fn n_cells(&self) -> usize {
         match self {
             Self::Numeric { cuts, .. } => cuts.len() + 1,
-            Self::Categorical { n_choices } => *n_choices,
+            Self::Categorical {
+                n_choices,
+                cut_choices,
+            } => cut_choices.len() + usize::from(*n_choices > cut_choices.len()),
         }
     }
 
@@ -177,13 +182,24 @@ impl Axis {
     fn cell_mass(&self, k: usize) -> f64 {
         match self {
             Self::Numeric { cumulative, .. } => cumulative[k + 1] - cumulative[k],
-            Self::Categorical { n_choices } => 1.0 / *n_choices as f64,
+            Self::Categorical {
+                n_choices,
+                cut_choices,
+            } => {
+                let choices_in_cell = if k < cut_choices.len() {
+                    1
+                } else {
+                    n_choices - k
+                };
+                choices_in_cell as f64 / *n_choices as f64
+            }
         }
     }
 }
 
 /// The box of the node being visited, per parameter: a cell range `low..high` (numeric) or a
-/// choice set, either `{singleton}` or every choice but `excluded` (categorical), and the
+/// choice set, either the cell `{singleton}` or every choice but the cells `excluded`
+/// (categorical; only cut choices are ever singled out or excluded), and the
 /// box's measure along each axis, kept up to date as constraints come and go.
 struct NodeBox<'t> {
     axes: &'t [Axis],
@@ -200,8 +216,8 @@ enum Constraint {
     None,
     CellsBelow { param: usize, end: usize },
     CellsFrom { param: usize, start: usize },
-    Choice { param: usize, choice: u32 },
-    NotChoice { param: usize, choice: u32 },
+    Choice { param: usize, cell: u32 },
+    NotChoice { param: usize, cell: u32 },
 }
 
 /// How to undo a constraint once the child's subtree is done: the axis's old bound or choice
@@ -269,17 +285,17 @@ impl<'t> NodeBox<'t> {
                     fraction: self.fractions[param],
                 }
             }
-            Constraint::Choice { param, choice } => {
+            Constraint::Choice { param, cell } => {
                 let old = self.singleton[param];
-                self.singleton[param] = Some(choice);
+                self.singleton[param] = Some(cell);
                 Undo::Singleton {
                     param,
                     old,
                     fraction: self.fractions[param],
                 }
             }
-            Constraint::NotChoice { param, choice } => {
-                self.excluded[param].push(choice);
+            Constraint::NotChoice { param, cell } => {
+                self.excluded[param].push(cell);
                 Undo::Excluded {
                     param,
                     fraction: self.fractions[param],
@@ -342,10 +358,10 @@ impl<'t> NodeBox<'t> {
                     0.0
                 }
             }
-            Axis::Categorical { n_choices } => {
+            Axis::Categorical { n_choices, .. } => {
                 let excluded = &self.excluded[param];
                 let allowed = match self.singleton[param] {
-                    Some(choice) => usize::from(!excluded.contains(&choice)),
+                    Some(cell) => usize::from(!excluded.contains(&cell)),
                     None => n_choices.saturating_sub(excluded.len()),
                 };
                 allowed as f64 / *n_choices as f64
@@ -404,37 +420,56 @@ fn for_each_leaf(tree: &Tree, axes: &[Axis], mut visit: impl FnMut(&NodeBox<'_>,
                 right,
             } => {
                 let param = param as usize;
+                let Axis::Categorical { cut_choices, .. } = &axes[param] else {
+                    unreachable!("categorical cut on a numeric axis")
+                };
+                // Every cut choice has its own cell (see `tree_axes`).
+                let cell = cut_choices
+                    .binary_search(&choice)
+                    .unwrap_or(cut_choices.len()) as u32;
                 stack.push(Step::Visit {
                     node: right as usize,
-                    constraint: Constraint::Choice { param, choice },
+                    constraint: Constraint::Choice { param, cell },
                 });
                 stack.push(Step::Visit {
                     node: left as usize,
-                    constraint: Constraint::NotChoice { param, choice },
+                    constraint: Constraint::NotChoice { param, cell },
                 });
             }
         }
     }
 }
 
-/// The axes of `tree`: its distinct thresholds per numeric parameter.
+/// The axes of `tree`: its distinct thresholds per numeric parameter, its distinct cut choices
+/// per categorical one.
 fn tree_axes(tree: &Tree, space: &SearchSpace) -> Vec<Axis> {
     let mut cuts: Vec<Vec<f64>> = vec![Vec::new(); space.len()];
+    let mut choices: Vec<Vec<u32>> = vec![Vec::new(); space.len()];
     for node in tree.nodes() {
-        if let Node::Numeric {
-            param, threshold, ..
-        } = *node
-        {
-            cuts[param as usize].push(threshold);
+        match *node {
+            Node::Numeric {
+                param, threshold, ..
+            } => cuts[param as usize].push(threshold),
+            Node::Category { param, choice, .. } => choices[param as usize].push(choice),
+            Node::Leaf { .. } => {}
         }
     }
     space
         .domains()
         .iter()
         .zip(cuts)
-        .map(|(domain, cuts)| match *domain {
+        .enumerate()
+        .map(|(param, (domain, cuts))| match *domain {
             Domain::Numeric { low, high } => Axis::numeric(cuts, low, high),
-            Domain::Categorical { n_choices } => Axis::Categorical { n_choices },
+            Domain::Categorical { n_choices } => {
+                let mut cut_choices = choices[param].clone();
+                cut_choices.sort_unstable();
+                cut_choices.dedup();
+                Axis::Categorical {
+                    n_choices,
+                    cut_choices,
+                }
+            }
         })
         .collect()
 }
@@ -479,11 +514,11 @@ pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
                     difference[node_box.high[param]] -= contribution;
                 }
                 Axis::Categorical { .. } => match node_box.singleton[param] {
-                    Some(choice) => difference[choice as usize] += contribution,
+                    Some(cell) => difference[cell as usize] += contribution,
                     None => {
                         everywhere[param] += contribution;
-                        for &choice in &node_box.excluded[param] {
-                            difference[choice as usize] -= contribution;
+                        for &cell in &node_box.excluded[param] {
+                            difference[cell as usize] -= contribution;
                         }
                     }
                 },
@@ -668,6 +703,37 @@ mod tests {
                 (fast.total - slow.total).abs() <= 1e-12 * slow.total,
                 "tree {index}"
             );
+            for (f, s) in fast.main_effects.iter().zip(&slow.main_effects) {
+                assert!(
+                    (f - s).abs() <= 1e-12 * slow.total,
+                    "tree {index}: {f} vs {s}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn choices_never_cut_on_share_one_cell() {
+        // 12 choices in the space, 5 in the data: 7 choices are averaged in as one cell.
+        let space = SearchSpace::new(vec![
+            Domain::Numeric {
+                low: -1.0,
+                high: 2.0,
+            },
+            Domain::Categorical { n_choices: 12 },
+            Domain::Numeric {
+                low: 0.0,
+                high: 10.0,
+            },
+        ])
+        .unwrap();
+        let (x, y) = mixed_data(80, 8);
+        let data = Dataset::new(&x, &y, &space).unwrap();
+        let builder = TreeBuilder::new(data, ForestParams::new(4, 64, 2).unwrap());
+        for index in 0..4 {
+            let tree = builder.fit_tree(index);
+            let fast = tree_variances(&tree, &space);
+            let slow = brute_force(&tree, &space);
             for (f, s) in fast.main_effects.iter().zip(&slow.main_effects) {
                 assert!(
                     (f - s).abs() <= 1e-12 * slow.total,

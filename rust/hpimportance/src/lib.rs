@@ -31,13 +31,14 @@
 //! * [`space`]: parameter domains and the measure importances are computed under;
 //! * [`data`]: the validated configuration matrix and targets;
 //! * [`forest`]: the regression random forest (flat-array CART trees);
-//! * [`fanova`](mod@fanova): marginal variances of each tree by a single leaf sweep.
+//! * [`fanova`](mod@fanova): marginal variances of each tree by a single leaf sweep;
+//! * [`parallel`]: the per-call worker pool.
 
 pub mod data;
 pub mod error;
 pub mod fanova;
 pub mod forest;
-mod parallel;
+pub mod parallel;
 pub mod space;
 
 pub use data::Dataset;
@@ -46,4 +47,5 @@ pub use fanova::{
     fanova, summarize, tree_variances, variances_of_trees, FanovaResult, TreeVariances,
 };
 pub use forest::{ForestParams, Node, RandomForest, Tree, TreeBuilder};
+pub use parallel::WorkerPool;
 pub use space::{Domain, SearchSpace};

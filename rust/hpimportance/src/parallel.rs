@@ -6,32 +6,58 @@
 
 use crate::error::Error;
 
-/// Runs `work` inside a rayon pool of `n_threads` workers (`None`: one per available core).
+/// A pool of worker threads for one computation. Results never depend on its size.
+#[derive(Debug)]
+pub struct WorkerPool {
+    pool: rayon::ThreadPool,
+}
+
+impl WorkerPool {
+    /// Starts `n_threads` workers (`None`: one per available core).
+    ///
+    /// # Errors
+    /// [`Error::InvalidForestSetting`] for `Some(0)`, [`Error::ThreadPool`] if the operating
+    /// system refuses to start the threads.
+    pub fn new(n_threads: Option<usize>) -> Result<Self, Error> {
+        let n_threads = match n_threads {
+            Some(0) => {
+                return Err(Error::InvalidForestSetting {
+                    name: "n_threads",
+                    value: 0,
+                })
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(n_threads)
+            .build()
+            .map_err(|error| Error::ThreadPool {
+                n_threads,
+                reason: error.to_string(),
+            })?;
+        Ok(Self { pool })
+    }
+
+    /// The number of worker threads.
+    pub fn n_threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+
+    /// Runs `work` on the pool's threads (rayon's parallel iterators inside it use them).
+    pub fn install<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
+        self.pool.install(work)
+    }
+}
+
+/// Runs `work` in a fresh pool of `n_threads` workers (`None`: one per available core).
 ///
 /// # Errors
-/// [`Error::InvalidForestSetting`] for `Some(0)`, [`Error::ThreadPool`] if the operating system
-/// refuses to start the threads.
+/// As [`WorkerPool::new`].
 pub(crate) fn run_in_pool<T, F>(n_threads: Option<usize>, work: F) -> Result<T, Error>
 where
     T: Send,
     F: FnOnce() -> T + Send,
 {
-    let n_threads = match n_threads {
-        Some(0) => {
-            return Err(Error::InvalidForestSetting {
-                name: "n_threads",
-                value: 0,
-            })
-        }
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(n_threads)
-        .build()
-        .map_err(|error| Error::ThreadPool {
-            n_threads,
-            reason: error.to_string(),
-        })?;
-    Ok(pool.install(work))
+    Ok(WorkerPool::new(n_threads)?.install(work))
 }

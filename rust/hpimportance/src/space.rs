@@ -10,6 +10,9 @@
 
 use crate::error::Error;
 
+/// The largest number of choices of a categorical parameter: trees store choices as `u32`.
+pub const MAX_CHOICES: usize = u32::MAX as usize;
+
 /// The domain of one parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Domain {
@@ -42,6 +45,13 @@ impl SearchSpace {
                 Domain::Categorical { n_choices } => {
                     if n_choices == 0 {
                         return Err(Error::NoChoices { param });
+                    }
+                    if n_choices > MAX_CHOICES {
+                        return Err(Error::TooManyChoices {
+                            param,
+                            n_choices,
+                            max: MAX_CHOICES,
+                        });
                     }
                 }
             }
@@ -94,6 +104,14 @@ mod tests {
             infinite,
             Err(Error::InvalidBounds { param: 1, .. })
         ));
+    }
+
+    #[test]
+    fn rejects_more_choices_than_trees_can_name() {
+        let space = SearchSpace::new(vec![Domain::Categorical {
+            n_choices: MAX_CHOICES + 1,
+        }]);
+        assert!(matches!(space, Err(Error::TooManyChoices { param: 0, .. })));
     }
 
     #[test]

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+import subprocess
+import sys
+
+import optuna
+import pytest
+
+from hpimportance._cli import main
+
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_json_report_of_a_real_study_leaves_the_file_unchanged(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = DATA / "digits-svc.db"
+    before = _digest(path)
+    report = _run_json(capsys, str(path))
+    assert _digest(path) == before
+
+    assert report["study"] == "digits-svc"
+    assert report["n_completed_trials"] == 1500
+    importances = report["importances"]
+    # fANOVA analyses the parameters every trial has; degree and coef0 are conditional.
+    assert set(importances) == {"kernel", "C", "gamma"}
+    assert list(importances)[0] == "kernel"
+    assert importances["kernel"] > 0.9
+    assert sum(importances.values()) == pytest.approx(1.0)
+
+
+def test_table_lists_every_parameter(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(DATA / "digits-svc.db"), "--params", "C", "gamma"]) == 0
+    out = capsys.readouterr().out
+    assert "digits-svc" in out
+    assert "C" in out and "gamma" in out and "kernel" not in out
+
+
+def test_log_scale_changes_the_measure(capsys: pytest.CaptureFixture[str]) -> None:
+    raw = _run_json(capsys, str(DATA / "digits-svc.db"))["importances"]
+    logged = _run_json(capsys, str(DATA / "digits-svc.db"), "--log-scale")["importances"]
+    # On the raw range [1e-3, 1e3], C's top decade holds 99.9% of the measure and barely
+    # matters; over log(C) the small values that ruin accuracy get their share.
+    assert raw["C"] < 0.01
+    assert logged["C"] > 0.1
+
+
+def test_url_and_seed_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    storage = f"sqlite:///{DATA / 'diabetes-enet.db'}"
+    first = _run_json(capsys, storage, "--seed", "3", "--n-trees", "8", "--threads", "1")
+    second = _run_json(capsys, storage, "--seed", "3", "--n-trees", "8", "--threads", "2")
+    assert first["importances"] == second["importances"]
+    assert set(first["importances"]) == {"alpha", "l1_ratio", "fit_intercept", "tol", "selection"}
+
+
+def test_multi_objective_needs_an_objective(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(DATA / "wine-rf-mo.db")
+    assert main([path]) == 1
+    assert "--objective" in capsys.readouterr().err
+
+    assert main([path, "--objective", "2"]) == 1
+    assert "0..1" in capsys.readouterr().err
+
+    report = _run_json(capsys, path, "--objective", "1")
+    # The second objective is n_estimators x max_depth: only those two can matter.
+    top_two = set(list(report["importances"])[:2])
+    assert top_two == {"n_estimators", "max_depth"}
+
+
+def test_missing_file_is_reported_and_not_created(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nothing.db"
+    assert main([str(missing)]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert not missing.exists()
+
+    assert main([f"sqlite:///{missing}"]) == 1
+    assert not missing.exists()
+
+
+def test_unknown_study_lists_the_ones_there(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(DATA / "digits-svc.db"), "--study", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert "'nope'" in err and "'digits-svc'" in err
+
+
+def test_several_studies_need_a_name(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path / 'two.db'}"
+    for name in ("first", "second"):
+        study = optuna.create_study(study_name=name, storage=storage)
+        study.optimize(lambda t: t.suggest_float("x", 0, 1) ** 2, n_trials=5)
+    assert main([str(tmp_path / "two.db")]) == 1
+    assert "--study" in capsys.readouterr().err
+    report = _run_json(capsys, str(tmp_path / "two.db"), "--study", "second")
+    assert report["importances"] == {"x": 1.0}
+
+
+def test_study_without_completed_trials(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'empty.db'}"
+    optuna.create_study(study_name="empty", storage=storage)
+    assert main([str(tmp_path / "empty.db")]) == 1
+    assert "no completed trials" in capsys.readouterr().err
+
+
+def test_unknown_parameter_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(DATA / "digits-svc.db"), "--params", "kernal"]) == 1
+    assert "kernal" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--n-trees", "0"], ["--threads", "0"], ["--seed", "-1"]])
+def test_invalid_numbers_are_usage_errors(
+    option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(DATA / "digits-svc.db"), *option])
+    assert exit_info.value.code == 2
+    assert option[0] in capsys.readouterr().err
+
+
+def test_module_entry_point_runs() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "hpimportance", str(DATA / "digits-svc.db"), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(completed.stdout)["study"] == "digits-svc"
