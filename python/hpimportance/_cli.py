@@ -15,6 +15,9 @@ from hpimportance import __version__
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial
+
 
 class CommandError(Exception):
     """A problem with what the user asked for, reported as one line without a traceback."""
@@ -84,7 +87,7 @@ def storage_url(storage: str) -> str:
     return storage
 
 
-def _load_study(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _load_study(args: argparse.Namespace) -> Study:
     import optuna
 
     url = storage_url(args.storage)
@@ -98,17 +101,21 @@ def _load_study(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             raise CommandError(f"{args.storage!r} holds no study.")
         if len(names) > 1:
             listed = ", ".join(repr(name) for name in names)
-            raise CommandError(f"{args.storage!r} holds several studies ({listed}); pick one with --study.")
+            raise CommandError(
+                f"{args.storage!r} holds several studies ({listed}); pick one with --study."
+            )
         name = names[0]
     elif args.study not in names:
         listed = ", ".join(repr(name) for name in names) or "none"
-        raise CommandError(f"no study named {args.study!r} in {args.storage!r} (studies: {listed}).")
+        raise CommandError(
+            f"no study named {args.study!r} in {args.storage!r} (studies: {listed})."
+        )
     else:
         name = args.study
     return optuna.load_study(study_name=name, storage=url)
 
 
-def _importances(study, args: argparse.Namespace) -> tuple[dict[str, float], int]:  # type: ignore[no-untyped-def]
+def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, float], int]:
     import optuna
 
     from hpimportance import FanovaImportanceEvaluator
@@ -128,7 +135,10 @@ def _importances(study, args: argparse.Namespace) -> tuple[dict[str, float], int
                 f"which has {n_objectives} objective(s); got {args.objective}."
             )
         index = args.objective
-        target = lambda trial: trial.values[index]  # noqa: E731
+
+        def target(trial: FrozenTrial) -> float:
+            return float(trial.values[index])
+
     elif n_objectives > 1:
         raise CommandError(
             f"study {study.study_name!r} has {n_objectives} objectives; choose one with "
@@ -155,7 +165,9 @@ def _importances(study, args: argparse.Namespace) -> tuple[dict[str, float], int
     return importances, len(completed)
 
 
-def _print_table(study, importances: dict[str, float], n_trials: int, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+def _print_table(
+    study: Study, importances: dict[str, float], n_trials: int, args: argparse.Namespace
+) -> None:
     from rich.console import Console
     from rich.table import Table
 

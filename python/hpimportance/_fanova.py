@@ -24,16 +24,14 @@ if TYPE_CHECKING:
 _MAX_SEED = 2**64 - 1
 
 
-def _check_count(name: str, value: object, *, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
+def _check_count(name: str, value: object) -> int:
+    """``value`` as a positive integer, or a ``TypeError``/``ValueError`` naming ``name``."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}.")
     try:
-        if isinstance(value, bool):
-            raise TypeError
         number = operator.index(value)  # type: ignore[arg-type]
     except TypeError:
-        allowed = "a positive integer or None" if allow_none else "a positive integer"
-        raise TypeError(f"{name} must be {allowed}, got {value!r}.") from None
+        raise TypeError(f"{name} must be a positive integer, got {value!r}.") from None
     if number < 1:
         raise ValueError(f"{name} must be at least 1, got {number}.")
     return number
@@ -109,7 +107,7 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         self._n_trees = _check_count("n_trees", n_trees)
         self._max_depth = _check_count("max_depth", max_depth)
         self._seed = _check_seed(seed)
-        self._n_threads = _check_count("n_threads", n_threads, allow_none=True)
+        self._n_threads = None if n_threads is None else _check_count("n_threads", n_threads)
         if not isinstance(log_scale, bool):
             raise TypeError(f"log_scale must be True or False, got {log_scale!r}.")
         self._log_scale = log_scale

@@ -131,7 +131,8 @@ def target_values(
         return np.fromiter((trial.value for trial in trials), dtype=np.float64, count=len(trials))
     if not callable(target):
         raise TypeError(
-            f"target must be a callable taking a FrozenTrial and returning a float, got {target!r}."
+            "target must be a callable taking a FrozenTrial and returning a float, "
+            f"got {target!r}."
         )
     values = np.empty(len(trials), dtype=np.float64)
     for i, trial in enumerate(trials):
@@ -176,10 +177,8 @@ def parameter_column(
     column = np.empty(len(values), dtype=np.float64)
     for row, value in enumerate(values):
         index = indices.get(_choice_key(value))
-        if index is None:
-            # NaN is not equal to itself; Optuna's own lookup handles it.
-            index = distribution.to_internal_repr(value)
-        column[row] = index
+        # NaN is not equal to itself; Optuna's own lookup handles it.
+        column[row] = distribution.to_internal_repr(value) if index is None else index
     return column
 
 
