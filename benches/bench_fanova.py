@@ -11,7 +11,7 @@ It prints a table of median wall-clock times with the ratios rival/ours, the iss
 with whether each is met, the importances of the evaluators side by side at the smallest study,
 and last one line of JSON with every number. Run it from the repository root::
 
-    python benches/bench_fanova.py            # 1,000, 10,000 and 100,000 trials; ~8 minutes
+    python benches/bench_fanova.py            # 1,000, 10,000 and 100,000 trials; ~5 minutes
     python benches/bench_fanova.py --quick    # 1,000 trials and the 40-choice study only
     python benches/bench_fanova.py --sizes 1000 10000 --repeats 3 --skip-optuna
 
@@ -24,7 +24,8 @@ child (``RUSAGE_CHILDREN`` in the parent) would not do: it holds the peak of bui
 and on Linux it survives ``exec``, so it starts at the parent's own peak at the time of the fork.
 It is only the fallback where the peak cannot be reset.
 
-This is a benchmark, not a test: it asserts nothing about time.
+``benches/profile_fanova.py`` splits our time into its steps. This is a benchmark, not a test:
+it asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ DEFAULT_SIZES = (1_000, 10_000, 100_000)
 # Beyond these sizes a rival is not run by default, and this is the note the table shows.
 FAST_FANOVA_MAX_TRIALS = 10_000
 FAST_FANOVA_SKIPPED = "skipped: would take ~half an hour (superlinear in trials)"
-FAST_FANOVA_EXTRA_REPEATS_UNDER_S = 20.0
+# fast-fanova runs 5 times where one run takes less than this, once otherwise.
+FAST_FANOVA_REPEAT_UNDER_S = 20.0
 OPTUNA_MAX_TRIALS = 1_000
 OPTUNA_SKIPPED = "skipped: ~1 min at 1,000 trials already, and superlinear"
 GRID_SKIPPED = "skipped: --rival-timeout 0"
@@ -186,18 +188,18 @@ def _categorical_trials(
 
 
 def make_evaluator(name: str, seed: int) -> BaseImportanceEvaluator:
-    if name == OURS:
-        import hpimportance
+    evaluator: BaseImportanceEvaluator
+    if name in (OURS, OURS_ONE_THREAD):
+        from hpimportance import FanovaImportanceEvaluator
 
-        return hpimportance.FanovaImportanceEvaluator(seed=seed)
-    if name == OURS_ONE_THREAD:
-        import hpimportance
-
-        return hpimportance.FanovaImportanceEvaluator(seed=seed, n_threads=1)
+        n_threads = 1 if name == OURS_ONE_THREAD else None
+        evaluator = FanovaImportanceEvaluator(seed=seed, n_threads=n_threads)
+        return evaluator
     if name == FAST_FANOVA:
-        from optuna_fast_fanova import FanovaImportanceEvaluator
+        from optuna_fast_fanova import FanovaImportanceEvaluator as FastFanovaImportanceEvaluator
 
-        return FanovaImportanceEvaluator(seed=seed)
+        evaluator = FastFanovaImportanceEvaluator(seed=seed)
+        return evaluator
     if name == OPTUNA:
         return optuna.importance.FanovaImportanceEvaluator(seed=seed)
     raise ValueError(f"Unknown evaluator {name!r}.")
@@ -242,10 +244,9 @@ def child_memory(kind: str, n_trials: int, seed: int) -> dict[str, Any]:
     study = build_study(kind, n_trials, seed)
     make_evaluator(OURS, seed)
     build_peak_kib = _resident_kib("VmHWM")
-    before_kib = _resident_kib("VmRSS")
-    reset = before_kib is not None and _reset_peak_resident()
-    if not reset:
-        before_kib = _max_rss_kib(resource.RUSAGE_SELF)
+    rss_kib = _resident_kib("VmRSS")
+    reset = rss_kib is not None and _reset_peak_resident()
+    before_kib = rss_kib if rss_kib is not None and reset else _max_rss_kib(resource.RUSAGE_SELF)
 
     seconds, _ = time_evaluator(study, OURS, seed)
 
@@ -320,7 +321,7 @@ class Benchmark:
         note: str = "",
         timed_out_after: float | None = None,
     ) -> None:
-        row = {
+        row: dict[str, Any] = {
             "study": case[0],
             "trials": case[1],
             "evaluator": name,
@@ -341,7 +342,8 @@ class Benchmark:
     def median(self, case: tuple[str, int], name: str) -> float | None:
         for row in self.rows:
             if (row["study"], row["trials"]) == case and row["evaluator"] == name:
-                return row["median_s"]
+                median: float | None = row["median_s"]
+                return median
         return None
 
     def repeat(
@@ -354,16 +356,25 @@ class Benchmark:
             self.importances.setdefault(case, {}).setdefault(name, importances)
         return times
 
+    def repeats_of_ours(self, n_trials: int) -> int:
+        # A call at 1,000 trials takes tens of milliseconds, where a busy machine's noise is
+        # largest: more runs there keep the median steady.
+        if self.args.repeats is not None:
+            return int(self.args.repeats)
+        if n_trials <= 2_000:
+            return 15
+        return 5 if n_trials <= 10_000 else 3
+
     def run_case(self, kind: str, n_trials: int) -> None:
         args = self.args
         case = (kind, n_trials)
         self.progress.log(f"building the {kind} study of {n_trials:,} trials")
         study = build_study(kind, n_trials, args.seed)
 
-        ours_repeats = args.repeats or (5 if n_trials <= 10_000 else 3)
-        self.record(case, OURS, self.repeat(study, case, OURS, ours_repeats))
+        self.record(case, OURS, self.repeat(study, case, OURS, self.repeats_of_ours(n_trials)))
         if n_trials <= 10_000:
-            self.record(case, OURS_ONE_THREAD, self.repeat(study, case, OURS_ONE_THREAD, 3))
+            repeats = min(self.repeats_of_ours(n_trials), 5)
+            self.record(case, OURS_ONE_THREAD, self.repeat(study, case, OURS_ONE_THREAD, repeats))
 
         memory, failure = run_child(["--child-memory", kind, str(n_trials), str(args.seed)])
         if memory is None:
@@ -386,8 +397,8 @@ class Benchmark:
                 self.record(case, name, [], skipped)
             else:
                 times = self.repeat(study, case, name, 1)
-                if name == FAST_FANOVA and times[0] < FAST_FANOVA_EXTRA_REPEATS_UNDER_S:
-                    times += self.repeat(study, case, name, 2)
+                if name == FAST_FANOVA and times[0] < FAST_FANOVA_REPEAT_UNDER_S:
+                    times += self.repeat(study, case, name, 4)
                 self.record(case, name, times)
 
     def run_rival_with_timeout(self, case: tuple[str, int], name: str) -> None:
@@ -427,11 +438,11 @@ class Benchmark:
             if kind == "ratio":
                 value = self.ratio(case, FAST_FANOVA)
                 met = None if value is None else value >= threshold
-                shown = "not measured" if value is None else f"{value:,.0f}x"
+                shown = "not measured" if value is None else _times(value)
                 if value is not None:
                     one_thread = self.ratio(case, FAST_FANOVA, OURS_ONE_THREAD)
                     if one_thread is not None:
-                        shown += f" ({one_thread:,.0f}x on 1 thread)"
+                        shown += f" ({_times(one_thread)} on 1 thread)"
             elif kind == "seconds":
                 value = self.median(case, OURS)
                 met = None if value is None else value < threshold
@@ -453,7 +464,12 @@ def _ratio_cell(bench: Benchmark, case: tuple[str, int], row: dict[str, Any], ou
         return f"> {row['timed_out_after_s'] / ours_s:,.0f}x"
     if row["median_s"] is None:
         return ""
-    return f"{row['median_s'] / ours_s:,.0f}x"
+    return _times(row["median_s"] / ours_s)
+
+
+def _times(ratio: float) -> str:
+    # One decimal near the targets (50x), so that 49.6x does not print as a met "50x".
+    return f"{ratio:,.1f}x" if ratio < 100 else f"{ratio:,.0f}x"
 
 
 def _seconds(value: float | None) -> str:
@@ -465,9 +481,11 @@ def _seconds(value: float | None) -> str:
 
 
 def machine_info() -> dict[str, Any]:
-    import hpimportance
     import sklearn
 
+    import hpimportance
+
+    usable_cores: int | None
     try:
         usable_cores = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -599,7 +617,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quick", action="store_true", help="only 1,000 trials and the 40-choice study"
     )
     parser.add_argument(
-        "--skip-optuna", action="store_true", help="do not run Optuna's evaluator (~60 s)"
+        "--skip-optuna", action="store_true", help="do not run Optuna's evaluator (30-60 s)"
     )
     parser.add_argument(
         "--sizes",
@@ -612,7 +630,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--repeats",
         type=int,
         metavar="N",
-        help="runs of ours per study (default: 5 up to 10,000 trials, 3 above)",
+        help="runs of ours per study (default: 15 up to 2,000 trials, 5 up to 10,000, 3 above)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of studies and forests")
     parser.add_argument(

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 
 from bench_fanova import build_study
 from bench_fanova import MIXED
+import numpy as np
+import optuna
+
 import hpimportance
 from hpimportance import _native
 from hpimportance import _trials
-import numpy as np
-import optuna
 
 
 if TYPE_CHECKING:
@@ -82,7 +83,11 @@ def profile(study: optuna.Study, repeats: int, seed: int) -> dict[str, float]:
 
     def end_to_end(n_threads: int | None) -> Callable[[], None]:
         evaluator = hpimportance.FanovaImportanceEvaluator(seed=seed, n_threads=n_threads)
-        return lambda: optuna.importance.get_param_importances(study, evaluator=evaluator)
+
+        def call() -> None:
+            optuna.importance.get_param_importances(study, evaluator=evaluator)
+
+        return call
 
     steps = {
         "get_trials": read_trials,

@@ -8,6 +8,7 @@ fraction of a second.
 from __future__ import annotations
 
 import math
+import operator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -103,24 +104,35 @@ def _same_distribution(a: BaseDistribution, b: BaseDistribution) -> bool:
     return isinstance(a, CategoricalDistribution) and a == b
 
 
+def _all_same(distributions: list[BaseDistribution | None], reference: BaseDistribution) -> bool:
+    """Whether every entry equals ``reference`` (``None`` marks a trial without the parameter).
+
+    The comparisons run in C (``list.count`` of attribute dictionaries); only when that finds a
+    difference does the exact, slower comparison decide.
+    """
+    if set(map(type, distributions)) != {type(reference)}:
+        return False
+    dictionaries = list(map(operator.attrgetter("__dict__"), distributions))
+    if dictionaries.count(reference.__dict__) == len(dictionaries):
+        return True
+    return all(_same_distribution(d, reference) for d in distributions)  # type: ignore[arg-type]
+
+
 def _intersection_search_space(trials: Sequence[FrozenTrial]) -> dict[str, BaseDistribution]:
     """The distributions that every trial holds, equal in all of them.
 
     This is :func:`optuna.search_space.intersection_search_space` for completed trials, whose
-    distributions it returns (the latest trial's objects), computed with a faster comparison.
+    distributions it returns (the latest trial's objects), computed parameter by parameter
+    with the comparisons in C: a study of 100,000 trials takes a fraction of a second.
     """
     if not trials:
         return {}
-    space = dict(trials[-1].distributions)
-    for trial in trials:
-        if not space:
-            break
-        distributions = trial.distributions
-        for name, distribution in list(space.items()):
-            other = distributions.get(name)
-            if other is None or not _same_distribution(other, distribution):
-                del space[name]
-    return space
+    per_trial = [trial.distributions for trial in trials]
+    return {
+        name: reference
+        for name, reference in per_trial[-1].items()
+        if _all_same([distributions.get(name) for distributions in per_trial], reference)
+    }
 
 
 def target_values(

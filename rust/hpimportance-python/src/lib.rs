@@ -38,11 +38,12 @@ fn search_space(low: &[f64], high: &[f64], n_choices: &[usize]) -> PyResult<Sear
     SearchSpace::new(domains).map_err(to_py_err)
 }
 
-/// How many trees to fit between two checks for Ctrl-C: a few per thread on small data (a
-/// tree of 1,000 rows takes about a millisecond), one per thread at 50,000 rows and more, so
-/// that an interrupt is answered within a fraction of a second.
+/// How many trees to fit between two checks for Ctrl-C. Each check waits for the slowest tree
+/// of the chunk, so chunks hold several trees per thread on small data (a tree of 1,000 rows
+/// takes a fraction of a millisecond) and one per thread from 200,000 rows on, which keeps the
+/// answer to an interrupt within about a second.
 fn trees_per_chunk(n_threads: usize, n_rows: usize) -> usize {
-    n_threads * (50_000 / n_rows.max(1)).max(1)
+    n_threads * (200_000 / n_rows.max(1)).clamp(1, 64)
 }
 
 /// What `fanova` returns: per-parameter mean and std of the importances, and the number of

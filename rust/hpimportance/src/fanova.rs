@@ -483,19 +483,11 @@ pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
     let axes = tree_axes(tree, space);
     let n_params = axes.len();
 
-    // Pass 1: the tree's mean and variance over the whole space.
+    // One pass over the leaves: each leaf's measure and value (for the tree's variance), and
+    // its value weighted by its measure along the other axes, scattered into per-axis
+    // difference arrays (numeric) or per-cell sums (categorical). Leaf values are normalized
+    // targets in [-1, 1], so the sums need no centring to stay accurate.
     let mut leaves: Vec<(f64, f64)> = Vec::new();
-    for_each_leaf(tree, &axes, |node_box, value| {
-        leaves.push((node_box.fractions.iter().product(), value));
-    });
-    let mean: f64 = leaves.iter().map(|&(volume, value)| volume * value).sum();
-    let total: f64 = leaves
-        .iter()
-        .map(|&(volume, value)| volume * (value - mean) * (value - mean))
-        .sum();
-
-    // Pass 2: scatter each centred leaf value, weighted by the leaf's measure along the other
-    // axes, into per-axis difference arrays (numeric) or per-choice sums (categorical).
     let mut differences: Vec<Vec<f64>> = axes
         .iter()
         .map(|axis| vec![0.0; axis.n_cells() + 1])
@@ -503,10 +495,10 @@ pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
     let mut everywhere = vec![0.0; n_params];
     let mut others = vec![0.0; n_params];
     for_each_leaf(tree, &axes, |node_box, value| {
-        products_of_others(&node_box.fractions, &mut others);
-        let centred = value - mean;
+        let volume = products_of_others(&node_box.fractions, &mut others);
+        leaves.push((volume, value));
         for (param, axis) in axes.iter().enumerate() {
-            let contribution = centred * others[param];
+            let contribution = value * others[param];
             let difference = &mut differences[param];
             match axis {
                 Axis::Numeric { .. } => {
@@ -525,6 +517,11 @@ pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
             }
         }
     });
+    let mean: f64 = leaves.iter().map(|&(volume, value)| volume * value).sum();
+    let total: f64 = leaves
+        .iter()
+        .map(|&(volume, value)| volume * (value - mean) * (value - mean))
+        .sum();
 
     let main_effects = axes
         .iter()
@@ -553,8 +550,9 @@ pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
     }
 }
 
-/// `others[j] = Π_{i != j} fractions[i]`, without division (a fraction may be 0).
-fn products_of_others(fractions: &[f64], others: &mut [f64]) {
+/// Sets `others[j] = Π_{i != j} fractions[i]` without division (a fraction may be 0), and
+/// returns the product of all fractions.
+fn products_of_others(fractions: &[f64], others: &mut [f64]) -> f64 {
     let mut prefix = 1.0;
     for (other, &fraction) in others.iter_mut().zip(fractions) {
         *other = prefix;
@@ -565,6 +563,7 @@ fn products_of_others(fractions: &[f64], others: &mut [f64]) {
         *other *= suffix;
         suffix *= fraction;
     }
+    prefix
 }
 
 /// The variance of `values[k]` with weights `mass(k)` summing to 1, in two passes.
