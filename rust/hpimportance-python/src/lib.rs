@@ -28,10 +28,7 @@ fn search_space(low: &[f64], high: &[f64], n_choices: &[usize]) -> PyResult<Sear
     }
     let domains = (0..low.len())
         .map(|j| match n_choices[j] {
-            0 => Domain::Numeric {
-                low: low[j],
-                high: high[j],
-            },
+            0 => Domain::Numeric { low: low[j], high: high[j] },
             n_choices => Domain::Categorical { n_choices },
         })
         .collect();
@@ -69,10 +66,7 @@ fn fanova<'py>(
     let space = search_space(&low, &high, &n_choices)?;
     let params = ForestParams::new(n_trees, max_depth, seed).map_err(to_py_err)?;
     if n_threads == Some(0) {
-        return Err(to_py_err(Error::InvalidForestSetting {
-            name: "n_threads",
-            value: 0,
-        }));
+        return Err(to_py_err(Error::InvalidForestSetting { name: "n_threads", value: 0 }));
     }
     // `as_slice` would also accept a Fortran-ordered array and read its columns as rows.
     let x_view = x.as_array();
@@ -86,16 +80,10 @@ fn fanova<'py>(
     })?;
     let (x_rows, x_cols) = x_view.dim();
     if x_cols != space.len() {
-        return Err(to_py_err(Error::ColumnCountMismatch {
-            x_cols,
-            n_params: space.len(),
-        }));
+        return Err(to_py_err(Error::ColumnCountMismatch { x_cols, n_params: space.len() }));
     }
     if x_rows != y_values.len() {
-        return Err(to_py_err(Error::RowCountMismatch {
-            x_rows,
-            y_len: y_values.len(),
-        }));
+        return Err(to_py_err(Error::RowCountMismatch { x_rows, y_len: y_values.len() }));
     }
     let data = Dataset::new(x_values, y_values, &space).map_err(to_py_err)?;
     if data.n_rows() < 2 {
@@ -117,11 +105,7 @@ fn fanova<'py>(
         start = end;
     }
     let result = hpimportance::summarize(&per_tree, space.len());
-    Ok((
-        result.importances.into_pyarray(py),
-        result.std.into_pyarray(py),
-        result.n_trees_used,
-    ))
+    Ok((result.importances.into_pyarray(py), result.std.into_pyarray(py), result.n_trees_used))
 }
 
 #[pymodule]

@@ -33,15 +33,9 @@ impl<'a> Dataset<'a> {
                 });
             }
         } else if x.len() % n_params != 0 {
-            return Err(Error::ColumnCountMismatch {
-                x_cols: x.len(),
-                n_params,
-            });
+            return Err(Error::ColumnCountMismatch { x_cols: x.len(), n_params });
         } else if x.len() / n_params != n_rows {
-            return Err(Error::RowCountMismatch {
-                x_rows: x.len() / n_params,
-                y_len: n_rows,
-            });
+            return Err(Error::RowCountMismatch { x_rows: x.len() / n_params, y_len: n_rows });
         }
 
         if let Some((row, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
@@ -55,12 +49,7 @@ impl<'a> Dataset<'a> {
             if let Domain::Categorical { n_choices } = space.domains()[param] {
                 let is_index = value >= 0.0 && value.fract() == 0.0 && value < n_choices as f64;
                 if !is_index {
-                    return Err(Error::InvalidChoice {
-                        row,
-                        param,
-                        value,
-                        n_choices,
-                    });
+                    return Err(Error::InvalidChoice { row, param, value, n_choices });
                 }
             }
         }
@@ -100,10 +89,7 @@ mod tests {
 
     fn space() -> SearchSpace {
         SearchSpace::new(vec![
-            Domain::Numeric {
-                low: 0.0,
-                high: 1.0,
-            },
+            Domain::Numeric { low: 0.0, high: 1.0 },
             Domain::Categorical { n_choices: 3 },
         ])
         .unwrap()
@@ -115,36 +101,16 @@ mod tests {
         let err = Dataset::new(&[0.5, 1.0, 0.5], &[1.0], &space).unwrap_err();
         assert!(matches!(err, Error::ColumnCountMismatch { .. }));
         let err = Dataset::new(&[0.5, 1.0, 0.5, 2.0], &[1.0], &space).unwrap_err();
-        assert_eq!(
-            err,
-            Error::RowCountMismatch {
-                x_rows: 2,
-                y_len: 1
-            }
-        );
+        assert_eq!(err, Error::RowCountMismatch { x_rows: 2, y_len: 1 });
     }
 
     #[test]
     fn checks_values() {
         let space = space();
         let err = Dataset::new(&[f64::NAN, 1.0], &[1.0], &space).unwrap_err();
-        assert!(matches!(
-            err,
-            Error::NonFiniteValue {
-                row: 0,
-                param: 0,
-                ..
-            }
-        ));
+        assert!(matches!(err, Error::NonFiniteValue { row: 0, param: 0, .. }));
         let err = Dataset::new(&[0.5, 3.0], &[1.0], &space).unwrap_err();
-        assert!(matches!(
-            err,
-            Error::InvalidChoice {
-                param: 1,
-                n_choices: 3,
-                ..
-            }
-        ));
+        assert!(matches!(err, Error::InvalidChoice { param: 1, n_choices: 3, .. }));
         let err = Dataset::new(&[0.5, 1.5], &[1.0], &space).unwrap_err();
         assert!(matches!(err, Error::InvalidChoice { .. }));
         let err = Dataset::new(&[0.5, 1.0], &[f64::INFINITY], &space).unwrap_err();

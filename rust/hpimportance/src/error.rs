@@ -17,11 +17,7 @@ pub enum Error {
 
     /// A configuration holds NaN or an infinity.
     #[error("x[{row}, {param}] is {value}; configurations must be finite")]
-    NonFiniteValue {
-        row: usize,
-        param: usize,
-        value: f64,
-    },
+    NonFiniteValue { row: usize, param: usize, value: f64 },
 
     /// A target value is NaN or infinite.
     #[error("y[{row}] is {value}; drop trials with non-finite targets before fitting")]
@@ -32,12 +28,7 @@ pub enum Error {
         "x[{row}, {param}] is {value}, which is not a choice index of a categorical with \
          {n_choices} choices (expected an integer in 0..{n_choices})"
     )]
-    InvalidChoice {
-        row: usize,
-        param: usize,
-        value: f64,
-        n_choices: usize,
-    },
+    InvalidChoice { row: usize, param: usize, value: f64, n_choices: usize },
 
     /// A numeric parameter's bounds are not finite or are reversed.
     #[error(
@@ -51,11 +42,7 @@ pub enum Error {
 
     /// A categorical parameter with more choices than choice indices can address.
     #[error("parameter {param} has {n_choices} choices; at most {max} are supported")]
-    TooManyChoices {
-        param: usize,
-        n_choices: usize,
-        max: usize,
-    },
+    TooManyChoices { param: usize, n_choices: usize, max: usize },
 
     /// A forest setting is out of range.
     #[error("{name} must be at least 1, got {value}")]

@@ -82,10 +82,7 @@ pub fn variances_of_trees(
 ) -> Vec<TreeVariances> {
     let space = builder.data().space();
     pool.install(|| {
-        trees
-            .into_par_iter()
-            .map(|index| tree_variances(&builder.fit_tree(index), space))
-            .collect()
+        trees.into_par_iter().map(|index| tree_variances(&builder.fit_tree(index), space)).collect()
     })
 }
 
@@ -95,38 +92,22 @@ pub fn summarize(per_tree: &[TreeVariances], n_params: usize) -> FanovaResult {
     let fractions: Vec<Vec<f64>> = per_tree
         .iter()
         .filter(|tree| tree.total > 0.0)
-        .map(|tree| {
-            tree.main_effects
-                .iter()
-                .map(|&v| (v / tree.total).clamp(0.0, 1.0))
-                .collect()
-        })
+        .map(|tree| tree.main_effects.iter().map(|&v| (v / tree.total).clamp(0.0, 1.0)).collect())
         .collect();
     let n_used = fractions.len();
     let mut importances = vec![0.0; n_params];
     let mut std = vec![0.0; n_params];
     if n_used == 0 {
-        return FanovaResult {
-            importances,
-            std,
-            n_trees_used: 0,
-        };
+        return FanovaResult { importances, std, n_trees_used: 0 };
     }
     for param in 0..n_params {
         let mean = fractions.iter().map(|tree| tree[param]).sum::<f64>() / n_used as f64;
-        let variance = fractions
-            .iter()
-            .map(|tree| (tree[param] - mean).powi(2))
-            .sum::<f64>()
-            / n_used as f64;
+        let variance =
+            fractions.iter().map(|tree| (tree[param] - mean).powi(2)).sum::<f64>() / n_used as f64;
         importances[param] = mean;
         std[param] = variance.sqrt();
     }
-    FanovaResult {
-        importances,
-        std,
-        n_trees_used: n_used,
-    }
+    FanovaResult { importances, std, n_trees_used: n_used }
 }
 
 /// How one parameter's axis is divided into cells by a tree's thresholds on it.
@@ -134,17 +115,11 @@ enum Axis {
     /// Cells `0..=m` between the sorted distinct thresholds `cuts` (cell `k` is
     /// `(cuts[k-1], cuts[k]]`); `cumulative[k]` is the measure of cells `0..k`, so
     /// `cumulative.len() == m + 2`.
-    Numeric {
-        cuts: Vec<f64>,
-        cumulative: Vec<f64>,
-    },
+    Numeric { cuts: Vec<f64>, cumulative: Vec<f64> },
     /// One cell per choice the tree cuts on (`cut_choices`, sorted), each of measure
     /// `1 / n_choices`, then, if some choices are never cut on, one cell holding all of them:
     /// the tree cannot tell them apart. Cost and memory thus follow the tree, not `n_choices`.
-    Categorical {
-        n_choices: usize,
-        cut_choices: Vec<u32>,
-    },
+    Categorical { n_choices: usize, cut_choices: Vec<u32> },
 }
 
 impl Axis {
@@ -157,8 +132,7 @@ impl Axis {
             // Halves keep `high - low` finite for bounds near the largest float.
             let half_width = high / 2.0 - low / 2.0;
             cumulative.extend(
-                cuts.iter()
-                    .map(|&cut| ((cut / 2.0 - low / 2.0) / half_width).clamp(0.0, 1.0)),
+                cuts.iter().map(|&cut| ((cut / 2.0 - low / 2.0) / half_width).clamp(0.0, 1.0)),
             );
         } else {
             // A point mass at `low`, in the cell `(cuts[k-1], cuts[k]]` that contains it.
@@ -171,10 +145,9 @@ impl Axis {
     fn n_cells(&self) -> usize {
         match self {
             Self::Numeric { cuts, .. } => cuts.len() + 1,
-            Self::Categorical {
-                n_choices,
-                cut_choices,
-            } => cut_choices.len() + usize::from(*n_choices > cut_choices.len()),
+            Self::Categorical { n_choices, cut_choices } => {
+                cut_choices.len() + usize::from(*n_choices > cut_choices.len())
+            }
         }
     }
 
@@ -182,15 +155,8 @@ impl Axis {
     fn cell_mass(&self, k: usize) -> f64 {
         match self {
             Self::Numeric { cumulative, .. } => cumulative[k + 1] - cumulative[k],
-            Self::Categorical {
-                n_choices,
-                cut_choices,
-            } => {
-                let choices_in_cell = if k < cut_choices.len() {
-                    1
-                } else {
-                    n_choices - k
-                };
+            Self::Categorical { n_choices, cut_choices } => {
+                let choices_in_cell = if k < cut_choices.len() { 1 } else { n_choices - k };
                 choices_in_cell as f64 / *n_choices as f64
             }
         }
@@ -220,30 +186,22 @@ enum Constraint {
     NotChoice { param: usize, cell: u32 },
 }
 
-/// How to undo a constraint once the child's subtree is done: the axis's old bound or choice
-/// set, and its old fraction.
+/// What a constraint replaced, restored once the child's subtree is done: the axis's old bound
+/// or choice set, and its old fraction.
 #[derive(Clone, Copy)]
-enum Undo {
-    Nothing,
-    High {
-        param: usize,
-        old: usize,
-        fraction: f64,
-    },
-    Low {
-        param: usize,
-        old: usize,
-        fraction: f64,
-    },
-    Singleton {
-        param: usize,
-        old: Option<u32>,
-        fraction: f64,
-    },
-    Excluded {
-        param: usize,
-        fraction: f64,
-    },
+struct Undo {
+    param: usize,
+    fraction: f64,
+    old: OldBound,
+}
+
+#[derive(Clone, Copy)]
+enum OldBound {
+    High(usize),
+    Low(usize),
+    Singleton(Option<u32>),
+    /// The constraint pushed one excluded choice.
+    Excluded,
 }
 
 enum Step {
@@ -264,87 +222,45 @@ impl<'t> NodeBox<'t> {
         }
     }
 
-    fn apply(&mut self, constraint: Constraint) -> Undo {
-        let undo = match constraint {
-            Constraint::None => return Undo::Nothing,
+    fn apply(&mut self, constraint: Constraint) -> Option<Undo> {
+        let (param, old) = match constraint {
+            Constraint::None => return None,
             Constraint::CellsBelow { param, end } => {
                 let old = self.high[param];
                 self.high[param] = old.min(end);
-                Undo::High {
-                    param,
-                    old,
-                    fraction: self.fractions[param],
-                }
+                (param, OldBound::High(old))
             }
             Constraint::CellsFrom { param, start } => {
                 let old = self.low[param];
                 self.low[param] = old.max(start);
-                Undo::Low {
-                    param,
-                    old,
-                    fraction: self.fractions[param],
-                }
+                (param, OldBound::Low(old))
             }
             Constraint::Choice { param, cell } => {
                 let old = self.singleton[param];
                 self.singleton[param] = Some(cell);
-                Undo::Singleton {
-                    param,
-                    old,
-                    fraction: self.fractions[param],
-                }
+                (param, OldBound::Singleton(old))
             }
             Constraint::NotChoice { param, cell } => {
                 self.excluded[param].push(cell);
-                Undo::Excluded {
-                    param,
-                    fraction: self.fractions[param],
-                }
+                (param, OldBound::Excluded)
             }
         };
-        let param = match constraint {
-            Constraint::None => unreachable!("returned above"),
-            Constraint::CellsBelow { param, .. }
-            | Constraint::CellsFrom { param, .. }
-            | Constraint::Choice { param, .. }
-            | Constraint::NotChoice { param, .. } => param,
-        };
+        let fraction = self.fractions[param];
         self.fractions[param] = self.fraction(param);
-        undo
+        Some(Undo { param, fraction, old })
     }
 
     fn undo(&mut self, undo: Undo) {
-        match undo {
-            Undo::Nothing => {}
-            Undo::High {
-                param,
-                old,
-                fraction,
-            } => {
-                self.high[param] = old;
-                self.fractions[param] = fraction;
-            }
-            Undo::Low {
-                param,
-                old,
-                fraction,
-            } => {
-                self.low[param] = old;
-                self.fractions[param] = fraction;
-            }
-            Undo::Singleton {
-                param,
-                old,
-                fraction,
-            } => {
-                self.singleton[param] = old;
-                self.fractions[param] = fraction;
-            }
-            Undo::Excluded { param, fraction } => {
+        let param = undo.param;
+        match undo.old {
+            OldBound::High(old) => self.high[param] = old,
+            OldBound::Low(old) => self.low[param] = old,
+            OldBound::Singleton(old) => self.singleton[param] = old,
+            OldBound::Excluded => {
                 self.excluded[param].pop();
-                self.fractions[param] = fraction;
             }
         }
+        self.fractions[param] = undo.fraction;
     }
 
     /// The measure of the box along `param`'s axis.
@@ -375,10 +291,7 @@ impl<'t> NodeBox<'t> {
 fn for_each_leaf(tree: &Tree, axes: &[Axis], mut visit: impl FnMut(&NodeBox<'_>, f64)) {
     let nodes = tree.nodes();
     let mut node_box = NodeBox::new(axes);
-    let mut stack = vec![Step::Visit {
-        node: 0,
-        constraint: Constraint::None,
-    }];
+    let mut stack = vec![Step::Visit { node: 0, constraint: Constraint::None }];
     while let Some(step) = stack.pop() {
         let (node, constraint) = match step {
             Step::Undo(undo) => {
@@ -387,16 +300,12 @@ fn for_each_leaf(tree: &Tree, axes: &[Axis], mut visit: impl FnMut(&NodeBox<'_>,
             }
             Step::Visit { node, constraint } => (node, constraint),
         };
-        let undo = node_box.apply(constraint);
-        stack.push(Step::Undo(undo));
+        if let Some(undo) = node_box.apply(constraint) {
+            stack.push(Step::Undo(undo));
+        }
         match nodes[node] {
             Node::Leaf { value } => visit(&node_box, value),
-            Node::Numeric {
-                param,
-                threshold,
-                left,
-                right,
-            } => {
+            Node::Numeric { param, threshold, left, right } => {
                 let param = param as usize;
                 let Axis::Numeric { cuts, .. } = &axes[param] else {
                     unreachable!("numeric cut on a categorical axis")
@@ -413,20 +322,13 @@ fn for_each_leaf(tree: &Tree, axes: &[Axis], mut visit: impl FnMut(&NodeBox<'_>,
                     constraint: Constraint::CellsBelow { param, end },
                 });
             }
-            Node::Category {
-                param,
-                choice,
-                left,
-                right,
-            } => {
+            Node::Category { param, choice, left, right } => {
                 let param = param as usize;
                 let Axis::Categorical { cut_choices, .. } = &axes[param] else {
                     unreachable!("categorical cut on a numeric axis")
                 };
                 // Every cut choice has its own cell (see `tree_axes`).
-                let cell = cut_choices
-                    .binary_search(&choice)
-                    .unwrap_or(cut_choices.len()) as u32;
+                let cell = cut_choices.binary_search(&choice).unwrap_or(cut_choices.len()) as u32;
                 stack.push(Step::Visit {
                     node: right as usize,
                     constraint: Constraint::Choice { param, cell },
@@ -447,9 +349,7 @@ fn tree_axes(tree: &Tree, space: &SearchSpace) -> Vec<Axis> {
     let mut choices: Vec<Vec<u32>> = vec![Vec::new(); space.len()];
     for node in tree.nodes() {
         match *node {
-            Node::Numeric {
-                param, threshold, ..
-            } => cuts[param as usize].push(threshold),
+            Node::Numeric { param, threshold, .. } => cuts[param as usize].push(threshold),
             Node::Category { param, choice, .. } => choices[param as usize].push(choice),
             Node::Leaf { .. } => {}
         }
@@ -465,10 +365,7 @@ fn tree_axes(tree: &Tree, space: &SearchSpace) -> Vec<Axis> {
                 let mut cut_choices = choices[param].clone();
                 cut_choices.sort_unstable();
                 cut_choices.dedup();
-                Axis::Categorical {
-                    n_choices,
-                    cut_choices,
-                }
+                Axis::Categorical { n_choices, cut_choices }
             }
         })
         .collect()
@@ -488,10 +385,8 @@ pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
     // difference arrays (numeric) or per-cell sums (categorical). Leaf values are normalized
     // targets in [-1, 1], so the sums need no centring to stay accurate.
     let mut leaves: Vec<(f64, f64)> = Vec::new();
-    let mut differences: Vec<Vec<f64>> = axes
-        .iter()
-        .map(|axis| vec![0.0; axis.n_cells() + 1])
-        .collect();
+    let mut differences: Vec<Vec<f64>> =
+        axes.iter().map(|axis| vec![0.0; axis.n_cells() + 1]).collect();
     let mut everywhere = vec![0.0; n_params];
     let mut others = vec![0.0; n_params];
     for_each_leaf(tree, &axes, |node_box, value| {
@@ -518,10 +413,8 @@ pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
         }
     });
     let mean: f64 = leaves.iter().map(|&(volume, value)| volume * value).sum();
-    let total: f64 = leaves
-        .iter()
-        .map(|&(volume, value)| volume * (value - mean) * (value - mean))
-        .sum();
+    let total: f64 =
+        leaves.iter().map(|&(volume, value)| volume * (value - mean) * (value - mean)).sum();
 
     let main_effects = axes
         .iter()
@@ -544,10 +437,7 @@ pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
             weighted_variance(&marginal, |k| axis.cell_mass(k))
         })
         .collect();
-    TreeVariances {
-        total,
-        main_effects,
-    }
+    TreeVariances { total, main_effects }
 }
 
 /// Sets `others[j] = Π_{i != j} fractions[i]` without division (a fraction may be 0), and
@@ -569,11 +459,8 @@ fn products_of_others(fractions: &[f64], others: &mut [f64]) -> f64 {
 /// The variance of `values[k]` with weights `mass(k)` summing to 1, in two passes.
 fn weighted_variance(values: &[f64], mass: impl Fn(usize) -> f64) -> f64 {
     let mean: f64 = values.iter().enumerate().map(|(k, &v)| mass(k) * v).sum();
-    let variance: f64 = values
-        .iter()
-        .enumerate()
-        .map(|(k, &v)| mass(k) * (v - mean) * (v - mean))
-        .sum();
+    let variance: f64 =
+        values.iter().enumerate().map(|(k, &v)| mass(k) * (v - mean) * (v - mean)).sum();
     variance.max(0.0)
 }
 
@@ -591,19 +478,17 @@ mod tests {
         // Per parameter: (representative value, mass) of each cell.
         let cells: Vec<Vec<(f64, f64)>> = (0..n_params)
             .map(|param| match space.domains()[param] {
-                Domain::Categorical { n_choices } => (0..n_choices)
-                    .map(|c| (c as f64, 1.0 / n_choices as f64))
-                    .collect(),
+                Domain::Categorical { n_choices } => {
+                    (0..n_choices).map(|c| (c as f64, 1.0 / n_choices as f64)).collect()
+                }
                 Domain::Numeric { low, high } => {
                     let mut cuts: Vec<f64> = tree
                         .nodes()
                         .iter()
                         .filter_map(|node| match *node {
-                            Node::Numeric {
-                                param: p,
-                                threshold,
-                                ..
-                            } if p as usize == param => Some(threshold.clamp(low, high)),
+                            Node::Numeric { param: p, threshold, .. } if p as usize == param => {
+                                Some(threshold.clamp(low, high))
+                            }
                             _ => None,
                         })
                         .collect();
@@ -615,12 +500,7 @@ mod tests {
                     edges
                         .windows(2)
                         .filter(|edge| edge[1] > edge[0])
-                        .map(|edge| {
-                            (
-                                (edge[0] + edge[1]) / 2.0,
-                                (edge[1] - edge[0]) / (high - low),
-                            )
-                        })
+                        .map(|edge| ((edge[0] + edge[1]) / 2.0, (edge[1] - edge[0]) / (high - low)))
                         .collect()
                 }
             })
@@ -648,28 +528,17 @@ mod tests {
                 for (index, mass, value) in &grid {
                     marginal[index[p]] += mass / cells[p][index[p]].1 * value;
                 }
-                (0..cells[p].len())
-                    .map(|k| cells[p][k].1 * (marginal[k] - mean).powi(2))
-                    .sum()
+                (0..cells[p].len()).map(|k| cells[p][k].1 * (marginal[k] - mean).powi(2)).sum()
             })
             .collect();
-        TreeVariances {
-            total,
-            main_effects,
-        }
+        TreeVariances { total, main_effects }
     }
 
     fn mixed_space() -> SearchSpace {
         SearchSpace::new(vec![
-            Domain::Numeric {
-                low: -1.0,
-                high: 2.0,
-            },
+            Domain::Numeric { low: -1.0, high: 2.0 },
             Domain::Categorical { n_choices: 5 },
-            Domain::Numeric {
-                low: 0.0,
-                high: 10.0,
-            },
+            Domain::Numeric { low: 0.0, high: 10.0 },
         ])
         .unwrap()
     }
@@ -688,81 +557,50 @@ mod tests {
         (x, y)
     }
 
-    #[test]
-    fn leaf_sweep_matches_brute_force_on_fitted_trees() {
-        let space = mixed_space();
-        let (x, y) = mixed_data(60, 1);
-        let data = Dataset::new(&x, &y, &space).unwrap();
-        let builder = TreeBuilder::new(data, ForestParams::new(6, 64, 9).unwrap());
-        for index in 0..6 {
+    /// Checks the leaf sweep against the brute force on `n_trees` trees fitted to the data.
+    fn assert_matches_brute_force(space: &SearchSpace, x: &[f64], y: &[f64], n_trees: usize) {
+        let data = Dataset::new(x, y, space).unwrap();
+        let builder = TreeBuilder::new(data, ForestParams::new(n_trees, 64, 9).unwrap());
+        for index in 0..n_trees {
             let tree = builder.fit_tree(index);
-            let fast = tree_variances(&tree, &space);
-            let slow = brute_force(&tree, &space);
-            assert!(
-                (fast.total - slow.total).abs() <= 1e-12 * slow.total,
-                "tree {index}"
-            );
+            let fast = tree_variances(&tree, space);
+            let slow = brute_force(&tree, space);
+            let tolerance = 1e-12 * slow.total;
+            assert!((fast.total - slow.total).abs() <= tolerance, "tree {index}");
             for (f, s) in fast.main_effects.iter().zip(&slow.main_effects) {
-                assert!(
-                    (f - s).abs() <= 1e-12 * slow.total,
-                    "tree {index}: {f} vs {s}"
-                );
+                assert!((f - s).abs() <= tolerance, "tree {index}: {f} vs {s}");
             }
         }
+    }
+
+    #[test]
+    fn leaf_sweep_matches_brute_force_on_fitted_trees() {
+        let (x, y) = mixed_data(60, 1);
+        assert_matches_brute_force(&mixed_space(), &x, &y, 6);
     }
 
     #[test]
     fn choices_never_cut_on_share_one_cell() {
         // 12 choices in the space, 5 in the data: 7 choices are averaged in as one cell.
         let space = SearchSpace::new(vec![
-            Domain::Numeric {
-                low: -1.0,
-                high: 2.0,
-            },
+            Domain::Numeric { low: -1.0, high: 2.0 },
             Domain::Categorical { n_choices: 12 },
-            Domain::Numeric {
-                low: 0.0,
-                high: 10.0,
-            },
+            Domain::Numeric { low: 0.0, high: 10.0 },
         ])
         .unwrap();
         let (x, y) = mixed_data(80, 8);
-        let data = Dataset::new(&x, &y, &space).unwrap();
-        let builder = TreeBuilder::new(data, ForestParams::new(4, 64, 2).unwrap());
-        for index in 0..4 {
-            let tree = builder.fit_tree(index);
-            let fast = tree_variances(&tree, &space);
-            let slow = brute_force(&tree, &space);
-            for (f, s) in fast.main_effects.iter().zip(&slow.main_effects) {
-                assert!(
-                    (f - s).abs() <= 1e-12 * slow.total,
-                    "tree {index}: {f} vs {s}"
-                );
-            }
-        }
+        assert_matches_brute_force(&space, &x, &y, 4);
     }
 
     #[test]
     fn single_cut_tree_has_all_variance_in_its_parameter() {
         // f = 0 for x0 <= 0.25, 1 above, on [0, 1] x [0, 1].
         let tree = Tree::from_nodes(vec![
-            Node::Numeric {
-                param: 0,
-                threshold: 0.25,
-                left: 1,
-                right: 2,
-            },
+            Node::Numeric { param: 0, threshold: 0.25, left: 1, right: 2 },
             Node::Leaf { value: 0.0 },
             Node::Leaf { value: 1.0 },
         ]);
-        let space = SearchSpace::new(vec![
-            Domain::Numeric {
-                low: 0.0,
-                high: 1.0
-            };
-            2
-        ])
-        .unwrap();
+        let space = SearchSpace::new(vec![Domain::Numeric { low: 0.0, high: 1.0 }; 2]).unwrap();
         let variances = tree_variances(&tree, &space);
         assert!((variances.total - 0.1875).abs() < 1e-15);
         assert!((variances.main_effects[0] - 0.1875).abs() < 1e-15);
@@ -773,37 +611,15 @@ mod tests {
     fn pure_interaction_has_no_main_effects() {
         // f = +1 on the diagonal quadrants of [0, 1]^2, -1 off it: an XOR.
         let tree = Tree::from_nodes(vec![
-            Node::Numeric {
-                param: 0,
-                threshold: 0.5,
-                left: 1,
-                right: 2,
-            },
-            Node::Numeric {
-                param: 1,
-                threshold: 0.5,
-                left: 3,
-                right: 4,
-            },
-            Node::Numeric {
-                param: 1,
-                threshold: 0.5,
-                left: 5,
-                right: 6,
-            },
+            Node::Numeric { param: 0, threshold: 0.5, left: 1, right: 2 },
+            Node::Numeric { param: 1, threshold: 0.5, left: 3, right: 4 },
+            Node::Numeric { param: 1, threshold: 0.5, left: 5, right: 6 },
             Node::Leaf { value: 1.0 },
             Node::Leaf { value: -1.0 },
             Node::Leaf { value: -1.0 },
             Node::Leaf { value: 1.0 },
         ]);
-        let space = SearchSpace::new(vec![
-            Domain::Numeric {
-                low: 0.0,
-                high: 1.0
-            };
-            2
-        ])
-        .unwrap();
+        let space = SearchSpace::new(vec![Domain::Numeric { low: 0.0, high: 1.0 }; 2]).unwrap();
         let variances = tree_variances(&tree, &space);
         assert_eq!(variances.total, 1.0);
         assert_eq!(variances.main_effects, vec![0.0, 0.0]);
@@ -813,12 +629,7 @@ mod tests {
     fn categorical_is_measured_uniformly_over_choices() {
         // f = 4 for choice 2, else 0; choices 0..4 equally likely: Var = 16 * 1/4 * 3/4.
         let tree = Tree::from_nodes(vec![
-            Node::Category {
-                param: 0,
-                choice: 2,
-                left: 1,
-                right: 2,
-            },
+            Node::Category { param: 0, choice: 2, left: 1, right: 2 },
             Node::Leaf { value: 0.0 },
             Node::Leaf { value: 4.0 },
         ]);
@@ -832,31 +643,15 @@ mod tests {
     fn point_domain_carries_no_variance() {
         // A cut on a parameter whose domain is the single value 0.3 (data outside it).
         let tree = Tree::from_nodes(vec![
-            Node::Numeric {
-                param: 1,
-                threshold: 0.5,
-                left: 1,
-                right: 2,
-            },
-            Node::Numeric {
-                param: 0,
-                threshold: 0.5,
-                left: 3,
-                right: 4,
-            },
+            Node::Numeric { param: 1, threshold: 0.5, left: 1, right: 2 },
+            Node::Numeric { param: 0, threshold: 0.5, left: 3, right: 4 },
             Node::Leaf { value: 7.0 },
             Node::Leaf { value: 0.0 },
             Node::Leaf { value: 2.0 },
         ]);
         let space = SearchSpace::new(vec![
-            Domain::Numeric {
-                low: 0.0,
-                high: 1.0,
-            },
-            Domain::Numeric {
-                low: 0.3,
-                high: 0.3,
-            },
+            Domain::Numeric { low: 0.0, high: 1.0 },
+            Domain::Numeric { low: 0.3, high: 0.3 },
         ])
         .unwrap();
         let variances = tree_variances(&tree, &space);
@@ -884,20 +679,11 @@ mod tests {
     #[test]
     fn additive_function_recovers_analytic_shares() {
         // y = x0 + 2 x1 + 3 x2 (squared terms on [-1, 1]): S = (1, 4, 9) / 14, plus a dummy.
-        let space = SearchSpace::new(vec![
-            Domain::Numeric {
-                low: -1.0,
-                high: 1.0
-            };
-            4
-        ])
-        .unwrap();
+        let space = SearchSpace::new(vec![Domain::Numeric { low: -1.0, high: 1.0 }; 4]).unwrap();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
         let x: Vec<f64> = (0..4 * 2000).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let y: Vec<f64> = x
-            .chunks(4)
-            .map(|r| r[0] * r[0] + 2.0 * r[1] * r[1] + 3.0 * r[2] * r[2])
-            .collect();
+        let y: Vec<f64> =
+            x.chunks(4).map(|r| r[0] * r[0] + 2.0 * r[1] * r[1] + 3.0 * r[2] * r[2]).collect();
         let data = Dataset::new(&x, &y, &space).unwrap();
         let result = fanova(data, ForestParams::new(32, 64, 1).unwrap(), None).unwrap();
         let total: f64 = result.importances.iter().sum();
@@ -915,10 +701,7 @@ mod tests {
         // 200 choices: a one-hot product grid would have 2^200 cells.
         let space = SearchSpace::new(vec![
             Domain::Categorical { n_choices: 200 },
-            Domain::Numeric {
-                low: 0.0,
-                high: 1.0,
-            },
+            Domain::Numeric { low: 0.0, high: 1.0 },
         ])
         .unwrap();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
@@ -952,11 +735,7 @@ mod tests {
     fn degenerate_data_gives_zeros() {
         let space = mixed_space();
         let params = ForestParams::new(4, 64, 0).unwrap();
-        let one_row = fanova(
-            Dataset::new(&[0.0, 1.0, 2.0], &[1.0], &space).unwrap(),
-            params,
-            None,
-        );
+        let one_row = fanova(Dataset::new(&[0.0, 1.0, 2.0], &[1.0], &space).unwrap(), params, None);
         assert_eq!(one_row.unwrap().importances, vec![0.0; 3]);
         let (x, _) = mixed_data(50, 6);
         let constant = vec![2.5; 50];

@@ -43,22 +43,12 @@ impl ForestParams {
     /// [`Error::InvalidForestSetting`] when `n_trees` or `max_depth` is 0.
     pub fn new(n_trees: usize, max_depth: usize, seed: u64) -> Result<Self, Error> {
         if n_trees == 0 {
-            return Err(Error::InvalidForestSetting {
-                name: "n_trees",
-                value: n_trees,
-            });
+            return Err(Error::InvalidForestSetting { name: "n_trees", value: n_trees });
         }
         if max_depth == 0 {
-            return Err(Error::InvalidForestSetting {
-                name: "max_depth",
-                value: max_depth,
-            });
+            return Err(Error::InvalidForestSetting { name: "max_depth", value: max_depth });
         }
-        Ok(Self {
-            n_trees,
-            max_depth,
-            seed,
-        })
+        Ok(Self { n_trees, max_depth, seed })
     }
 
     /// The number of trees.
@@ -83,19 +73,9 @@ pub enum Node {
     /// A prediction: the bootstrap-weighted mean of the node's (normalized) targets.
     Leaf { value: f64 },
     /// Rows with `x[param] <= threshold` go to `left`, the others to `right`.
-    Numeric {
-        param: u32,
-        threshold: f64,
-        left: u32,
-        right: u32,
-    },
+    Numeric { param: u32, threshold: f64, left: u32, right: u32 },
     /// Rows whose categorical `x[param]` equals `choice` go to `right`, the others to `left`.
-    Category {
-        param: u32,
-        choice: u32,
-        left: u32,
-        right: u32,
-    },
+    Category { param: u32, choice: u32, left: u32, right: u32 },
 }
 
 /// A regression tree stored as a flat node array with the root at index 0.
@@ -118,10 +98,7 @@ impl Tree {
 
     /// The number of leaves.
     pub fn n_leaves(&self) -> usize {
-        self.nodes
-            .iter()
-            .filter(|node| matches!(node, Node::Leaf { .. }))
-            .count()
+        self.nodes.iter().filter(|node| matches!(node, Node::Leaf { .. })).count()
     }
 
     /// The prediction for one configuration (one value per parameter, categoricals as choice
@@ -131,21 +108,11 @@ impl Tree {
         loop {
             match self.nodes[index] {
                 Node::Leaf { value } => return value,
-                Node::Numeric {
-                    param,
-                    threshold,
-                    left,
-                    right,
-                } => {
+                Node::Numeric { param, threshold, left, right } => {
                     let goes_left = configuration[param as usize] <= threshold;
                     index = if goes_left { left } else { right } as usize;
                 }
-                Node::Category {
-                    param,
-                    choice,
-                    left,
-                    right,
-                } => {
+                Node::Category { param, choice, left, right } => {
                     let goes_right = configuration[param as usize] == f64::from(choice);
                     index = if goes_right { right } else { left } as usize;
                 }
@@ -188,11 +155,7 @@ impl RankedColumn {
             }
             ranks[row as usize] = (levels.len() - 1) as u32;
         }
-        Self {
-            levels,
-            ranks,
-            order,
-        }
+        Self { levels, ranks, order }
     }
 }
 
@@ -225,13 +188,7 @@ impl<'a> TreeBuilder<'a> {
             .map(|domain| matches!(domain, Domain::Categorical { .. }))
             .collect();
         let targets = normalized_targets(data.targets());
-        Self {
-            data,
-            params,
-            columns,
-            is_categorical,
-            targets,
-        }
+        Self { data, params, columns, is_categorical, targets }
     }
 
     /// The forest settings.
@@ -249,9 +206,7 @@ impl<'a> TreeBuilder<'a> {
     pub fn fit_tree(&self, index: usize) -> Tree {
         let n_rows = self.data.n_rows();
         if n_rows == 0 {
-            return Tree {
-                nodes: vec![Node::Leaf { value: 0.0 }],
-            };
+            return Tree { nodes: vec![Node::Leaf { value: 0.0 }] };
         }
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(tree_seed(self.params.seed, index));
         let mut draws = vec![0_u32; n_rows];
@@ -282,21 +237,14 @@ fn normalized_targets(targets: &[f64]) -> Vec<f64> {
         return vec![0.0; targets.len()];
     }
     let center = min / 2.0 + max / 2.0;
-    targets
-        .iter()
-        .map(|&y| ((y - center) / half_range).clamp(-1.0, 1.0))
-        .collect()
+    targets.iter().map(|&y| ((y - center) / half_range).clamp(-1.0, 1.0)).collect()
 }
 
 /// The best cut found at a node.
 #[derive(Debug, Clone, Copy)]
 enum Cut {
     /// Entries at positions `..=last_left` of `param`'s sorted block go left.
-    Numeric {
-        param: usize,
-        last_left: usize,
-        threshold: f64,
-    },
+    Numeric { param: usize, last_left: usize, threshold: f64 },
     /// Rows whose value has rank `rank` go right.
     Category { param: usize, rank: u32 },
 }
@@ -372,10 +320,7 @@ impl<'b, 'a> Grower<'b, 'a> {
             let mut cursor = 0;
             for &row in &column.order {
                 let id = ids[row as usize];
-                block[cursor] = Entry {
-                    rank: column.ranks[row as usize],
-                    id,
-                };
+                block[cursor] = Entry { rank: column.ranks[row as usize], id };
                 cursor += usize::from(id != u32::MAX);
             }
             blocks.truncate(block_start + n_drawn);
@@ -395,12 +340,7 @@ impl<'b, 'a> Grower<'b, 'a> {
 
     fn grow(mut self) -> Tree {
         self.nodes.push(Node::Leaf { value: 0.0 });
-        let mut stack = vec![Pending {
-            node: 0,
-            start: 0,
-            end: self.n_drawn,
-            depth: 0,
-        }];
+        let mut stack = vec![Pending { node: 0, start: 0, end: self.n_drawn, depth: 0 }];
         while let Some(pending) = stack.pop() {
             let totals = self.node_totals(pending.start, pending.end);
             let mean = totals.weighted_target / totals.weight;
@@ -427,12 +367,8 @@ impl<'b, 'a> Grower<'b, 'a> {
                 // list needs reordering.
                 let (left_totals, right_totals) = self.sides(cut, pending.start, pending.end);
                 self.nodes[pending.node] = self.split_node(cut, left as u32, right as u32);
-                self.nodes.push(Node::Leaf {
-                    value: left_totals.0 / left_totals.1,
-                });
-                self.nodes.push(Node::Leaf {
-                    value: right_totals.0 / right_totals.1,
-                });
+                self.nodes.push(Node::Leaf { value: left_totals.0 / left_totals.1 });
+                self.nodes.push(Node::Leaf { value: right_totals.0 / right_totals.1 });
                 continue;
             }
             let n_left = self.partition(cut, pending.start, pending.end);
@@ -440,32 +376,17 @@ impl<'b, 'a> Grower<'b, 'a> {
             self.nodes.push(Node::Leaf { value: 0.0 });
             self.nodes[pending.node] = self.split_node(cut, left as u32, right as u32);
             let middle = pending.start + n_left;
-            stack.push(Pending {
-                node: right,
-                start: middle,
-                end: pending.end,
-                depth,
-            });
-            stack.push(Pending {
-                node: left,
-                start: pending.start,
-                end: middle,
-                depth,
-            });
+            stack.push(Pending { node: right, start: middle, end: pending.end, depth });
+            stack.push(Pending { node: left, start: pending.start, end: middle, depth });
         }
         Tree { nodes: self.nodes }
     }
 
     fn split_node(&self, cut: Cut, left: u32, right: u32) -> Node {
         match cut {
-            Cut::Numeric {
-                param, threshold, ..
-            } => Node::Numeric {
-                param: param as u32,
-                threshold,
-                left,
-                right,
-            },
+            Cut::Numeric { param, threshold, .. } => {
+                Node::Numeric { param: param as u32, threshold, left, right }
+            }
             Cut::Category { param, rank } => Node::Category {
                 param: param as u32,
                 choice: self.builder.columns[param].levels[rank as usize] as u32,
@@ -478,20 +399,16 @@ impl<'b, 'a> Grower<'b, 'a> {
     /// `(Σ w·y, Σ w)` of the rows going left and of those going right.
     fn sides(&self, cut: Cut, start: usize, end: usize) -> ((f64, f64), (f64, f64)) {
         let (param, goes_left): (usize, &dyn Fn(usize, Entry) -> bool) = match cut {
-            Cut::Numeric {
-                param, last_left, ..
-            } => (param, &move |position, _| position <= last_left),
+            Cut::Numeric { param, last_left, .. } => {
+                (param, &move |position, _| position <= last_left)
+            }
             Cut::Category { param, rank } => (param, &move |_, entry: Entry| entry.rank != rank),
         };
         let mut left = (0.0, 0.0);
         let mut right = (0.0, 0.0);
         for (position, &entry) in self.entries(param, start, end).iter().enumerate() {
             let row = &self.stats[entry.id as usize];
-            let side = if goes_left(position, entry) {
-                &mut left
-            } else {
-                &mut right
-            };
+            let side = if goes_left(position, entry) { &mut left } else { &mut right };
             side.0 += row.weighted_target;
             side.1 += row.weight;
         }
@@ -504,21 +421,15 @@ impl<'b, 'a> Grower<'b, 'a> {
     }
 
     fn node_totals(&self, start: usize, end: usize) -> RowStats {
-        let zero = RowStats {
-            weight: 0.0,
-            weighted_target: 0.0,
-            weighted_square: 0.0,
-        };
-        self.entries(0, start, end)
-            .iter()
-            .fold(zero, |total, entry| {
-                let row = &self.stats[entry.id as usize];
-                RowStats {
-                    weight: total.weight + row.weight,
-                    weighted_target: total.weighted_target + row.weighted_target,
-                    weighted_square: total.weighted_square + row.weighted_square,
-                }
-            })
+        let zero = RowStats { weight: 0.0, weighted_target: 0.0, weighted_square: 0.0 };
+        self.entries(0, start, end).iter().fold(zero, |total, entry| {
+            let row = &self.stats[entry.id as usize];
+            RowStats {
+                weight: total.weight + row.weight,
+                weighted_target: total.weighted_target + row.weighted_target,
+                weighted_square: total.weighted_square + row.weighted_square,
+            }
+        })
     }
 
     /// The cut with the largest weighted variance reduction. With `D_L` the weighted sum of
@@ -570,20 +481,13 @@ impl<'b, 'a> Grower<'b, 'a> {
                 // joins the rarely true comparison below rather than branching on every row.)
                 let separable = next.rank != entry.rank;
                 let right_weight = weight - left_weight;
-                let numerator = if separable {
-                    left_deviation * left_deviation
-                } else {
-                    f64::NEG_INFINITY
-                };
+                let numerator =
+                    if separable { left_deviation * left_deviation } else { f64::NEG_INFINITY };
                 consider(numerator, left_weight * right_weight, &|| {
                     let levels = &self.builder.columns[param].levels;
                     let threshold =
                         midpoint(levels[entry.rank as usize], levels[next.rank as usize]);
-                    Cut::Numeric {
-                        param,
-                        last_left: position,
-                        threshold,
-                    }
+                    Cut::Numeric { param, last_left: position, threshold }
                 });
             }
         }
@@ -606,19 +510,14 @@ impl<'b, 'a> Grower<'b, 'a> {
             let row = &self.stats[entry.id as usize];
             group_weight += row.weight;
             group_deviation += row.weighted_target - row.weight * mean;
-            let group_ends = entries
-                .get(position + 1)
-                .is_none_or(|next| next.rank != entry.rank);
+            let group_ends = entries.get(position + 1).is_none_or(|next| next.rank != entry.rank);
             if !group_ends {
                 continue;
             }
             let rest_weight = weight - group_weight;
             let numerator = group_deviation * group_deviation;
             let rank = entry.rank;
-            consider(numerator, group_weight * rest_weight, &|| Cut::Category {
-                param,
-                rank,
-            });
+            consider(numerator, group_weight * rest_weight, &|| Cut::Category { param, rank });
             group_weight = 0.0;
             group_deviation = 0.0;
         }
@@ -628,9 +527,7 @@ impl<'b, 'a> Grower<'b, 'a> {
     /// block's order; returns how many go left.
     fn partition(&mut self, cut: Cut, start: usize, end: usize) -> usize {
         let (cut_param, n_left) = match cut {
-            Cut::Numeric {
-                param, last_left, ..
-            } => {
+            Cut::Numeric { param, last_left, .. } => {
                 let offset = param * self.n_drawn;
                 let entries = &self.blocks[offset + start..offset + end];
                 for (position, entry) in entries.iter().enumerate() {
@@ -652,11 +549,7 @@ impl<'b, 'a> Grower<'b, 'a> {
 
         let goes_left = &self.goes_left;
         let scratch = &mut self.scratch;
-        for (block, entries) in self
-            .blocks
-            .chunks_exact_mut(self.n_drawn.max(1))
-            .enumerate()
-        {
+        for (block, entries) in self.blocks.chunks_exact_mut(self.n_drawn.max(1)).enumerate() {
             if block == cut_param && matches!(cut, Cut::Numeric { .. }) {
                 continue; // already in order: left rows first
             }
@@ -714,10 +607,7 @@ impl RandomForest {
     ) -> Result<Self, Error> {
         let builder = TreeBuilder::new(data, params);
         let trees = run_in_pool(n_threads, || {
-            (0..params.n_trees())
-                .into_par_iter()
-                .map(|index| builder.fit_tree(index))
-                .collect()
+            (0..params.n_trees()).into_par_iter().map(|index| builder.fit_tree(index)).collect()
         })?;
         Ok(Self { trees })
     }
@@ -729,11 +619,7 @@ impl RandomForest {
 
     /// The forest's prediction (mean over trees) on the normalized target scale.
     pub fn predict(&self, configuration: &[f64]) -> f64 {
-        let total: f64 = self
-            .trees
-            .iter()
-            .map(|tree| tree.predict(configuration))
-            .sum();
+        let total: f64 = self.trees.iter().map(|tree| tree.predict(configuration)).sum();
         total / self.trees.len() as f64
     }
 }
@@ -744,14 +630,7 @@ mod tests {
     use crate::space::SearchSpace;
 
     fn numeric_space(n_params: usize) -> SearchSpace {
-        SearchSpace::new(vec![
-            Domain::Numeric {
-                low: 0.0,
-                high: 1.0
-            };
-            n_params
-        ])
-        .unwrap()
+        SearchSpace::new(vec![Domain::Numeric { low: 0.0, high: 1.0 }; n_params]).unwrap()
     }
 
     /// `n` rows of a deterministic pseudo-random design on `[0, 1]^n_params`.
@@ -779,10 +658,7 @@ mod tests {
     fn fully_grown_tree_reproduces_its_bootstrap_rows() {
         let space = numeric_space(3);
         let x = design(200, 3);
-        let y: Vec<f64> = x
-            .chunks(3)
-            .map(|row| row[0] + 2.0 * row[1] * row[2])
-            .collect();
+        let y: Vec<f64> = x.chunks(3).map(|row| row[0] + 2.0 * row[1] * row[2]).collect();
         let data = Dataset::new(&x, &y, &space).unwrap();
         let builder = TreeBuilder::new(data, ForestParams::new(1, 64, 3).unwrap());
         let tree = builder.fit_tree(0);
@@ -803,10 +679,7 @@ mod tests {
     fn max_depth_bounds_every_path() {
         let space = numeric_space(2);
         let x = design(300, 2);
-        let y: Vec<f64> = x
-            .chunks(2)
-            .map(|row| (10.0 * row[0]).sin() + row[1])
-            .collect();
+        let y: Vec<f64> = x.chunks(2).map(|row| (10.0 * row[0]).sin() + row[1]).collect();
         let data = Dataset::new(&x, &y, &space).unwrap();
         let tree = TreeBuilder::new(data, ForestParams::new(1, 3, 0).unwrap()).fit_tree(0);
         fn depth(nodes: &[Node], index: usize) -> usize {
@@ -835,10 +708,7 @@ mod tests {
     fn categorical_cut_splits_off_the_choice_that_differs() {
         let space = SearchSpace::new(vec![
             Domain::Categorical { n_choices: 4 },
-            Domain::Numeric {
-                low: 0.0,
-                high: 1.0,
-            },
+            Domain::Numeric { low: 0.0, high: 1.0 },
         ])
         .unwrap();
         let mut x = Vec::new();
@@ -851,12 +721,7 @@ mod tests {
         let data = Dataset::new(&x, &y, &space).unwrap();
         let tree = TreeBuilder::new(data, ForestParams::new(1, 64, 0).unwrap()).fit_tree(0);
         match tree.nodes()[0] {
-            Node::Category {
-                param: 0,
-                choice: 2,
-                left,
-                right,
-            } => {
+            Node::Category { param: 0, choice: 2, left, right } => {
                 assert_eq!(tree.nodes()[left as usize], Node::Leaf { value: -1.0 });
                 assert_eq!(tree.nodes()[right as usize], Node::Leaf { value: 1.0 });
             }
@@ -886,27 +751,18 @@ mod tests {
     fn rejects_invalid_settings() {
         assert_eq!(
             ForestParams::new(0, 64, 0),
-            Err(Error::InvalidForestSetting {
-                name: "n_trees",
-                value: 0
-            })
+            Err(Error::InvalidForestSetting { name: "n_trees", value: 0 })
         );
         assert_eq!(
             ForestParams::new(8, 0, 0),
-            Err(Error::InvalidForestSetting {
-                name: "max_depth",
-                value: 0
-            })
+            Err(Error::InvalidForestSetting { name: "max_depth", value: 0 })
         );
         let space = numeric_space(1);
         let data = Dataset::new(&[0.0, 1.0], &[0.0, 1.0], &space).unwrap();
         let params = ForestParams::new(2, 4, 0).unwrap();
         assert_eq!(
             RandomForest::fit(data, params, Some(0)),
-            Err(Error::InvalidForestSetting {
-                name: "n_threads",
-                value: 0
-            })
+            Err(Error::InvalidForestSetting { name: "n_threads", value: 0 })
         );
     }
 }

@@ -20,22 +20,14 @@ impl WorkerPool {
     /// system refuses to start the threads.
     pub fn new(n_threads: Option<usize>) -> Result<Self, Error> {
         let n_threads = match n_threads {
-            Some(0) => {
-                return Err(Error::InvalidForestSetting {
-                    name: "n_threads",
-                    value: 0,
-                })
-            }
+            Some(0) => return Err(Error::InvalidForestSetting { name: "n_threads", value: 0 }),
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(n_threads)
             .build()
-            .map_err(|error| Error::ThreadPool {
-                n_threads,
-                reason: error.to_string(),
-            })?;
+            .map_err(|error| Error::ThreadPool { n_threads, reason: error.to_string() })?;
         Ok(Self { pool })
     }
 

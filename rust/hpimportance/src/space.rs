@@ -47,11 +47,7 @@ impl SearchSpace {
                         return Err(Error::NoChoices { param });
                     }
                     if n_choices > MAX_CHOICES {
-                        return Err(Error::TooManyChoices {
-                            param,
-                            n_choices,
-                            max: MAX_CHOICES,
-                        });
+                        return Err(Error::TooManyChoices { param, n_choices, max: MAX_CHOICES });
                     }
                 }
             }
@@ -81,36 +77,18 @@ mod tests {
 
     #[test]
     fn rejects_reversed_and_infinite_bounds() {
-        let reversed = SearchSpace::new(vec![Domain::Numeric {
-            low: 2.0,
-            high: 1.0,
-        }]);
-        assert_eq!(
-            reversed,
-            Err(Error::InvalidBounds {
-                param: 0,
-                low: 2.0,
-                high: 1.0
-            })
-        );
+        let reversed = SearchSpace::new(vec![Domain::Numeric { low: 2.0, high: 1.0 }]);
+        assert_eq!(reversed, Err(Error::InvalidBounds { param: 0, low: 2.0, high: 1.0 }));
         let infinite = SearchSpace::new(vec![
             Domain::Categorical { n_choices: 2 },
-            Domain::Numeric {
-                low: 0.0,
-                high: f64::INFINITY,
-            },
+            Domain::Numeric { low: 0.0, high: f64::INFINITY },
         ]);
-        assert!(matches!(
-            infinite,
-            Err(Error::InvalidBounds { param: 1, .. })
-        ));
+        assert!(matches!(infinite, Err(Error::InvalidBounds { param: 1, .. })));
     }
 
     #[test]
     fn rejects_more_choices_than_trees_can_name() {
-        let space = SearchSpace::new(vec![Domain::Categorical {
-            n_choices: MAX_CHOICES + 1,
-        }]);
+        let space = SearchSpace::new(vec![Domain::Categorical { n_choices: MAX_CHOICES + 1 }]);
         assert!(matches!(space, Err(Error::TooManyChoices { param: 0, .. })));
     }
 
@@ -122,11 +100,7 @@ mod tests {
 
     #[test]
     fn accepts_point_domain() {
-        let space = SearchSpace::new(vec![Domain::Numeric {
-            low: 1.0,
-            high: 1.0,
-        }])
-        .unwrap();
+        let space = SearchSpace::new(vec![Domain::Numeric { low: 1.0, high: 1.0 }]).unwrap();
         assert_eq!(space.len(), 1);
     }
 }
