@@ -482,3 +482,4 @@ def test_log_scale_measures_log_parameters_on_their_log_range(
 def test_log_scale_must_be_a_bool() -> None:
     with pytest.raises(TypeError, match="log_scale"):
         FanovaImportanceEvaluator(log_scale="yes")  # type: ignore[arg-type]
+

@@ -11,8 +11,9 @@
 //! * A categorical parameter offers one cut per choice present in the node: that choice goes
 //!   right, all others left (the one-vs-rest cuts a one-hot encoding would give).
 //! * Targets are mapped affinely onto `[-1, 1]` before fitting. Cuts are invariant to that map
-//!   up to rounding, and it keeps objective values near `1e300` finite and the purity test
-//!   relative to the spread of the targets.
+//!   up to rounding, and it keeps objective values near `1e300` finite.
+//! * A node is pure, and a leaf, when all its targets are equal. (scikit-learn's test, a
+//!   variance below machine epsilon on the raw targets, depends on their scale.)
 //!
 //! Every tree draws from its own generator seeded from `(seed, tree index)`, so a forest is the
 //! same whatever the number of threads. Rows are sorted once per parameter for all trees, and
@@ -228,16 +229,25 @@ fn below(rng: &mut Xoshiro256PlusPlus, n: usize) -> usize {
     ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
 }
 
-/// Maps targets affinely onto `[-1, 1]` without overflow (a constant vector maps to zeros).
+/// Maps targets affinely onto `[-1, 1]`, centred on their median, without overflow (a
+/// constant vector maps to zeros). Centring on the median rather than the middle of the range
+/// keeps the bulk of the targets near 0, at full precision, when a few are far out (a failed
+/// trial scored 1e10, say).
 fn normalized_targets(targets: &[f64]) -> Vec<f64> {
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    let mut sorted = targets.to_vec();
+    let middle = sorted.len() / 2;
+    let (_, &mut median, _) = sorted.select_nth_unstable_by(middle, f64::total_cmp);
     let min = targets.iter().copied().fold(f64::INFINITY, f64::min);
     let max = targets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let half_range = max / 2.0 - min / 2.0;
-    if half_range == 0.0 {
+    // Halves keep every difference finite for targets near the largest float.
+    let half_spread = (max / 2.0 - median / 2.0).max(median / 2.0 - min / 2.0);
+    if half_spread == 0.0 {
         return vec![0.0; targets.len()];
     }
-    let center = min / 2.0 + max / 2.0;
-    targets.iter().map(|&y| ((y - center) / half_range).clamp(-1.0, 1.0)).collect()
+    targets.iter().map(|&y| ((y / 2.0 - median / 2.0) / half_spread).clamp(-1.0, 1.0)).collect()
 }
 
 /// The best cut found at a node.
@@ -266,12 +276,22 @@ struct Entry {
     id: u32,
 }
 
-/// A drawn row's bootstrap weight `w`, and `w·y` and `w·y²` for its normalized target `y`.
+/// A drawn row's bootstrap weight `w`, its normalized target `y`, and `w·y`.
 #[derive(Debug, Clone, Copy)]
 struct RowStats {
     weight: f64,
     weighted_target: f64,
-    weighted_square: f64,
+    /// The unweighted target, for the purity test.
+    target: f64,
+}
+
+/// The sums over a node's rows.
+#[derive(Debug, Clone, Copy)]
+struct NodeTotals {
+    weight: f64,
+    weighted_target: f64,
+    lowest_target: f64,
+    highest_target: f64,
 }
 
 /// The working state of one tree's growth.
@@ -298,11 +318,7 @@ impl<'b, 'a> Grower<'b, 'a> {
             if count > 0 {
                 ids[row] = stats.len() as u32;
                 let (weight, target) = (f64::from(count), builder.targets[row]);
-                stats.push(RowStats {
-                    weight,
-                    weighted_target: weight * target,
-                    weighted_square: weight * target * target,
-                });
+                stats.push(RowStats { weight, weighted_target: weight * target, target });
             }
         }
         let n_drawn = stats.len();
@@ -350,10 +366,8 @@ impl<'b, 'a> Grower<'b, 'a> {
             if too_small || pending.depth >= self.builder.params.max_depth {
                 continue;
             }
-            // Targets lie in [-1, 1], so this purity test is relative to their spread.
-            let impurity = totals.weighted_square / totals.weight - mean * mean;
-            if impurity <= f64::EPSILON {
-                continue;
+            if totals.lowest_target == totals.highest_target {
+                continue; // pure
             }
             let Some(cut) = self.best_cut(pending.start, pending.end, totals) else {
                 continue;
@@ -420,14 +434,20 @@ impl<'b, 'a> Grower<'b, 'a> {
         &self.blocks[offset + start..offset + end]
     }
 
-    fn node_totals(&self, start: usize, end: usize) -> RowStats {
-        let zero = RowStats { weight: 0.0, weighted_target: 0.0, weighted_square: 0.0 };
-        self.entries(0, start, end).iter().fold(zero, |total, entry| {
+    fn node_totals(&self, start: usize, end: usize) -> NodeTotals {
+        let empty = NodeTotals {
+            weight: 0.0,
+            weighted_target: 0.0,
+            lowest_target: f64::INFINITY,
+            highest_target: f64::NEG_INFINITY,
+        };
+        self.entries(0, start, end).iter().fold(empty, |total, entry| {
             let row = &self.stats[entry.id as usize];
-            RowStats {
+            NodeTotals {
                 weight: total.weight + row.weight,
                 weighted_target: total.weighted_target + row.weighted_target,
-                weighted_square: total.weighted_square + row.weighted_square,
+                lowest_target: total.lowest_target.min(row.target),
+                highest_target: total.highest_target.max(row.target),
             }
         })
     }
@@ -441,7 +461,7 @@ impl<'b, 'a> Grower<'b, 'a> {
     /// accumulated in different orders and differ in the last bits; scores within
     /// [`TIE_TOLERANCE`] of the best therefore count as ties, which keeps the tree the same
     /// when the targets are rescaled.
-    fn best_cut(&mut self, start: usize, end: usize, totals: RowStats) -> Option<Cut> {
+    fn best_cut(&mut self, start: usize, end: usize, totals: NodeTotals) -> Option<Cut> {
         let n_params = self.visit_order.len();
         for i in (1..n_params).rev() {
             let j = below(&mut self.rng, i + 1);
@@ -650,8 +670,10 @@ mod tests {
     #[test]
     fn normalized_targets_span_minus_one_to_one() {
         assert_eq!(normalized_targets(&[2.0, 4.0, 3.0]), vec![-1.0, 1.0, 0.0]);
-        assert_eq!(normalized_targets(&[-1e308, 1e308]), vec![-1.0, 1.0]);
+        assert_eq!(normalized_targets(&[2.0, 10.0, 3.0]), vec![-0.5 / 3.5, 1.0, 0.0]);
+        assert_eq!(normalized_targets(&[-1.7e308, 0.0, 1.7e308]), vec![-1.0, 0.0, 1.0]);
         assert_eq!(normalized_targets(&[5.0, 5.0]), vec![0.0, 0.0]);
+        assert_eq!(normalized_targets(&[]), Vec::<f64>::new());
     }
 
     #[test]
@@ -673,6 +695,19 @@ mod tests {
         // A bootstrap sample holds about 63% of the distinct rows, each predicted exactly.
         assert!((100..=160).contains(&drawn), "{drawn} rows reproduced");
         assert_eq!(tree.n_leaves() * 2 - 1, tree.nodes().len());
+    }
+
+    #[test]
+    fn a_far_out_target_does_not_make_the_rest_pure() {
+        // Targets 0.5 + 0.1 x spread over 1e-11 of the range set by one value of 1e10; a
+        // purity test on variance (below machine epsilon) would stop at the root's sibling.
+        let space = numeric_space(1);
+        let x = design(200, 1);
+        let mut y: Vec<f64> = x.iter().map(|v| 0.5 + 0.1 * v).collect();
+        y[0] = 1e10;
+        let data = Dataset::new(&x, &y, &space).unwrap();
+        let tree = TreeBuilder::new(data, ForestParams::new(1, 64, 0).unwrap()).fit_tree(0);
+        assert!(tree.n_leaves() > 100, "{} leaves", tree.n_leaves());
     }
 
     #[test]
@@ -722,13 +757,14 @@ mod tests {
         let tree = TreeBuilder::new(data, ForestParams::new(1, 64, 0).unwrap()).fit_tree(0);
         match tree.nodes()[0] {
             Node::Category { param: 0, choice: 2, left, right } => {
-                assert_eq!(tree.nodes()[left as usize], Node::Leaf { value: -1.0 });
+                // The median target, 0, maps to 0 and the largest, 10, to 1.
+                assert_eq!(tree.nodes()[left as usize], Node::Leaf { value: 0.0 });
                 assert_eq!(tree.nodes()[right as usize], Node::Leaf { value: 1.0 });
             }
             other => panic!("expected a cut on choice 2 at the root, got {other:?}"),
         }
         assert_eq!(tree.predict(&[2.0, 0.3]), 1.0);
-        assert_eq!(tree.predict(&[3.0, 0.3]), -1.0);
+        assert_eq!(tree.predict(&[3.0, 0.3]), 0.0);
     }
 
     #[test]
