@@ -237,9 +237,15 @@ fn normalized_targets(targets: &[f64]) -> Vec<f64> {
     if targets.is_empty() {
         return Vec::new();
     }
-    let mut sorted = targets.to_vec();
-    let middle = sorted.len() / 2;
-    let (_, &mut median, _) = sorted.select_nth_unstable_by(middle, f64::total_cmp);
+    let mut scratch = targets.to_vec();
+    let middle = scratch.len() / 2;
+    let (below, &mut upper, _) = scratch.select_nth_unstable_by(middle, f64::total_cmp);
+    // For an even count, the mean of the two middle values: negating the targets then negates
+    // the map exactly, so the forest is the same up to the sign of its leaves.
+    let median = match below.iter().copied().max_by(f64::total_cmp) {
+        Some(lower) if targets.len() % 2 == 0 => lower / 2.0 + upper / 2.0,
+        _ => upper,
+    };
     let min = targets.iter().copied().fold(f64::INFINITY, f64::min);
     let max = targets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     // Halves keep every difference finite for targets near the largest float.
