@@ -92,7 +92,9 @@ fn fanova<'py>(
     }
 
     let (pool, builder) = py
-        .detach(|| WorkerPool::new(n_threads).map(|pool| (pool, TreeBuilder::new(data, params))))
+        .detach(|| {
+            WorkerPool::new(n_threads, n_trees).map(|pool| (pool, TreeBuilder::new(data, params)))
+        })
         .map_err(to_py_err)?;
     let chunk = trees_per_chunk(pool.n_threads(), data.n_rows());
     let mut per_tree = Vec::with_capacity(n_trees);

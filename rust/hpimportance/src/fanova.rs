@@ -66,7 +66,7 @@ pub fn fanova(
             n_trees_used: 0,
         });
     }
-    let pool = WorkerPool::new(n_threads)?;
+    let pool = WorkerPool::new(n_threads, params.n_trees())?;
     let builder = TreeBuilder::new(data, params);
     let per_tree = variances_of_trees(&builder, 0..params.n_trees(), &pool);
     Ok(summarize(&per_tree, n_params))

@@ -632,7 +632,7 @@ impl RandomForest {
         n_threads: Option<usize>,
     ) -> Result<Self, Error> {
         let builder = TreeBuilder::new(data, params);
-        let trees = run_in_pool(n_threads, || {
+        let trees = run_in_pool(n_threads, params.n_trees(), || {
             (0..params.n_trees()).into_par_iter().map(|index| builder.fit_tree(index)).collect()
         })?;
         Ok(Self { trees })

@@ -13,17 +13,19 @@ pub struct WorkerPool {
 }
 
 impl WorkerPool {
-    /// Starts `n_threads` workers (`None`: one per available core).
+    /// Starts `n_threads` workers (`None`: one per available core), but no more than
+    /// `n_tasks`: a thread without a task to run is only a cost.
     ///
     /// # Errors
     /// [`Error::InvalidForestSetting`] for `Some(0)`, [`Error::ThreadPool`] if the operating
     /// system refuses to start the threads.
-    pub fn new(n_threads: Option<usize>) -> Result<Self, Error> {
+    pub fn new(n_threads: Option<usize>, n_tasks: usize) -> Result<Self, Error> {
         let n_threads = match n_threads {
             Some(0) => return Err(Error::InvalidForestSetting { name: "n_threads", value: 0 }),
             Some(n) => n,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        }
+        .min(n_tasks.max(1));
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(n_threads)
             .build()
@@ -42,14 +44,19 @@ impl WorkerPool {
     }
 }
 
-/// Runs `work` in a fresh pool of `n_threads` workers (`None`: one per available core).
+/// Runs `work`, made of `n_tasks` parallel tasks, in a fresh pool of `n_threads` workers
+/// (`None`: one per available core).
 ///
 /// # Errors
 /// As [`WorkerPool::new`].
-pub(crate) fn run_in_pool<T, F>(n_threads: Option<usize>, work: F) -> Result<T, Error>
+pub(crate) fn run_in_pool<T, F>(
+    n_threads: Option<usize>,
+    n_tasks: usize,
+    work: F,
+) -> Result<T, Error>
 where
     T: Send,
     F: FnOnce() -> T + Send,
 {
-    Ok(WorkerPool::new(n_threads)?.install(work))
+    Ok(WorkerPool::new(n_threads, n_tasks)?.install(work))
 }
