@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+import sqlite3
 import subprocess
 import sys
 
@@ -141,3 +142,57 @@ def test_module_entry_point_runs() -> None:
         check=True,
     )
     assert json.loads(completed.stdout)["study"] == "digits-svc"
+
+
+@pytest.mark.parametrize("name", ["q?x.db", "h#x.db", "pct%41.db", "with space.db"])
+def test_any_file_name_is_read_and_nothing_is_written(
+    name: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # '?', '#' and '%' must not be taken for URL syntax (which once made a new, empty
+    # database next to the file instead of reading it).
+    path = tmp_path / name
+    path.write_bytes((DATA / "digits-svc.db").read_bytes())
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    report = _run_json(capsys, str(path))
+
+    assert report["study"] == "digits-svc"
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_files_that_are_not_optuna_storages(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE things (x INTEGER)")
+    (tmp_path / "empty.db").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("not a database\n" * 100)
+
+    expected = {
+        str(other): "not an Optuna storage",
+        str(tmp_path / "empty.db"): "not an Optuna storage",
+        str(tmp_path / "notes.txt"): "not an SQLite database",
+        str(tmp_path): "not a file",
+    }
+    for path, message in expected.items():
+        assert main([path]) == 1
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db", "notes.txt", "other.db"]
+
+
+def test_sqlite_urls_are_read_only_too(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    missing = tmp_path / "missing.db"
+    assert main([f"sqlite:///{missing}?timeout=5"]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert not missing.exists()
+
+    assert main(["sqlite://"]) == 1
+    assert "in-memory" in capsys.readouterr().err
+
+
+def test_absurd_tree_count_is_an_error_not_a_crash(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(DATA / "digits-svc.db"), "--n-trees", str(2**64)]) == 1
+    assert "n_trees" in capsys.readouterr().err

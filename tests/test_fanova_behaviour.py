@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import decimal
 import importlib.metadata
 import math
 import multiprocessing
@@ -483,3 +484,20 @@ def test_log_scale_must_be_a_bool() -> None:
     with pytest.raises(TypeError, match="log_scale"):
         FanovaImportanceEvaluator(log_scale="yes")  # type: ignore[arg-type]
 
+
+
+@pytest.mark.parametrize("returned", [None, "1.5", decimal.Decimal("1.5"), [1.0]])
+def test_target_returning_a_non_number_is_a_type_error(
+    mixed_study: Study, returned: object
+) -> None:
+    with pytest.raises(TypeError, match="must return a float"):
+        FanovaImportanceEvaluator(seed=0).evaluate(mixed_study, target=lambda t: returned)
+
+
+def test_saturating_and_absurd_settings(mixed_study: Study) -> None:
+    reference = FanovaImportanceEvaluator(seed=0, n_trees=8).evaluate(mixed_study)
+    # A depth beyond any tree's and more threads than trees change nothing.
+    unlimited = FanovaImportanceEvaluator(seed=0, n_trees=8, max_depth=10**30, n_threads=10**30)
+    assert unlimited.evaluate(mixed_study) == reference
+    with pytest.raises(ValueError, match="n_trees"):
+        FanovaImportanceEvaluator(n_trees=10**12)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import sqlite3
 import sys
 from typing import TYPE_CHECKING
 import urllib.parse
+import warnings
 
 from hpimportance import __version__
 
@@ -15,8 +18,12 @@ from hpimportance import __version__
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from optuna.storages import BaseStorage
     from optuna.study import Study
     from optuna.trial import FrozenTrial
+
+
+CONNECT_TIMEOUT_SECONDS = 30
 
 
 class CommandError(Exception):
@@ -67,34 +74,76 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sqlite_read_only_url(path: str) -> str:
-    """A URL that opens an existing SQLite file read-only (never creating or changing it)."""
-    if not os.path.isfile(path):
+def _read_only_sqlite(path: str) -> BaseStorage:
+    """An Optuna storage reading the SQLite file at ``path``; it never creates or writes it.
+
+    The connection is opened by ``sqlite3`` itself with a ``file:`` URI in read-only mode, so
+    that no character of the path (``?``, ``#``, ``%``) can be taken for URL syntax.
+    """
+    import optuna
+
+    if not os.path.exists(path):
         raise CommandError(
             f"no such file: {path!r}. Pass the path of an SQLite file written by Optuna, or a "
             "storage URL."
         )
-    quoted = urllib.parse.quote(os.path.abspath(path))
-    return f"sqlite:///file:{quoted}?mode=ro&uri=true"
+    if not os.path.isfile(path):
+        raise CommandError(f"{path!r} is not a file; pass an SQLite file written by Optuna.")
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+    try:
+        with contextlib.closing(connect()) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as error:
+        raise CommandError(f"{path!r} is not an SQLite database ({error}).") from None
+    if not {"studies", "trials", "version_info"} <= tables:
+        raise CommandError(
+            f"{path!r} is an SQLite database but not an Optuna storage (it has no Optuna tables)."
+        )
+    return optuna.storages.RDBStorage("sqlite://", engine_kwargs={"creator": connect})
 
 
-def storage_url(storage: str) -> str:
-    """The Optuna storage URL for a path or URL given on the command line."""
+def open_storage(storage: str) -> BaseStorage | str:
+    """The Optuna storage that a path or URL given on the command line names.
+
+    A path, or an ``sqlite:///`` URL, is opened read-only; other URLs go to Optuna as they
+    are, with a connection timeout for database servers so that a silent one cannot hang us.
+    """
     if "://" not in storage:
-        return _sqlite_read_only_url(storage)
-    if storage.startswith("sqlite:///") and "?" not in storage:
-        return _sqlite_read_only_url(storage[len("sqlite:///") :])
+        return _read_only_sqlite(storage)
+
+    import optuna
+    import sqlalchemy.engine
+    import sqlalchemy.exc
+
+    try:
+        url = sqlalchemy.engine.make_url(storage)
+    except sqlalchemy.exc.ArgumentError:
+        return storage  # Not a database URL; Optuna says what it makes of it.
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise CommandError("an in-memory SQLite database holds no study; pass a file.")
+        return _read_only_sqlite(url.database)
+    if url.get_backend_name() in ("postgresql", "mysql"):
+        engine_kwargs = {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_SECONDS}}
+        return optuna.storages.RDBStorage(storage, engine_kwargs=engine_kwargs)
     return storage
 
 
 def _load_study(args: argparse.Namespace) -> Study:
     import optuna
 
-    url = storage_url(args.storage)
     try:
-        names = optuna.get_all_study_names(storage=url)
+        storage = open_storage(args.storage)
+        names = optuna.get_all_study_names(storage=storage)
+    except CommandError:
+        raise
     except Exception as error:  # SQLAlchemy and drivers raise many types; report any of them.
-        raise CommandError(f"cannot read Optuna storage {args.storage!r}: {error}") from None
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise CommandError(f"cannot read Optuna storage {args.storage!r}: {first_line}") from None
 
     if args.study is None:
         if not names:
@@ -112,7 +161,7 @@ def _load_study(args: argparse.Namespace) -> Study:
         )
     else:
         name = args.study
-    return optuna.load_study(study_name=name, storage=url)
+    return optuna.load_study(study_name=name, storage=storage)
 
 
 def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, float], int]:
@@ -153,14 +202,17 @@ def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, floa
             n_threads=args.threads,
             log_scale=args.log_scale,
         )
-        importances = optuna.importance.get_param_importances(
-            study,
-            evaluator=evaluator,
-            params=args.params,
-            target=target,
-            normalize=not args.no_normalize,
-        )
-    except (TypeError, ValueError) as error:
+        with warnings.catch_warnings():
+            # Optuna marks `normalize` experimental; the command's user did not write it.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            importances = optuna.importance.get_param_importances(
+                study,
+                evaluator=evaluator,
+                params=args.params,
+                target=target,
+                normalize=not args.no_normalize,
+            )
+    except (TypeError, ValueError, OverflowError, RuntimeError) as error:
         raise CommandError(str(error)) from None
     return importances, len(completed)
 

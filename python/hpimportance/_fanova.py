@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 
 _MAX_SEED = 2**64 - 1
+# More trees than this is a typo, not a wish: a million trees take hours on 1,000 trials.
+_MAX_TREES = 1_000_000
+# No tree is deeper than its rows are many, so larger depths mean "unlimited" and are capped.
+_UNLIMITED_DEPTH = 2**32
 
 
 def _check_count(name: str, value: object) -> int:
@@ -80,7 +84,7 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
 
     Args:
         n_trees:
-            The number of trees in the forest.
+            The number of trees in the forest, at most 1,000,000.
         max_depth:
             The maximum depth of the trees.
         seed:
@@ -105,9 +109,14 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         log_scale: bool = False,
     ) -> None:
         self._n_trees = _check_count("n_trees", n_trees)
-        self._max_depth = _check_count("max_depth", max_depth)
+        if self._n_trees > _MAX_TREES:
+            raise ValueError(f"n_trees must be at most {_MAX_TREES:,}, got {self._n_trees}.")
+        self._max_depth = min(_check_count("max_depth", max_depth), _UNLIMITED_DEPTH)
         self._seed = _check_seed(seed)
-        self._n_threads = None if n_threads is None else _check_count("n_threads", n_threads)
+        # Threads beyond one per tree would have nothing to do.
+        self._n_threads = (
+            None if n_threads is None else min(_check_count("n_threads", n_threads), self._n_trees)
+        )
         if not isinstance(log_scale, bool):
             raise TypeError(f"log_scale must be True or False, got {log_scale!r}.")
         self._log_scale = log_scale

@@ -8,6 +8,7 @@ fraction of a second.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from typing import TYPE_CHECKING
 
@@ -149,12 +150,12 @@ def target_values(
     values = np.empty(len(trials), dtype=np.float64)
     for i, trial in enumerate(trials):
         value = target(trial)
-        try:
-            values[i] = value
-        except (TypeError, ValueError):
+        # numpy would quietly turn None into NaN (dropping the trial) and "1.5" into 1.5.
+        if not isinstance(value, numbers.Real):
             raise TypeError(
                 f"target returned {value!r} for trial {trial.number}; it must return a float."
-            ) from None
+            )
+        values[i] = value
     return values
 
 

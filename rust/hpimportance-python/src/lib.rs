@@ -97,7 +97,7 @@ fn fanova<'py>(
         })
         .map_err(to_py_err)?;
     let chunk = trees_per_chunk(pool.n_threads(), data.n_rows());
-    let mut per_tree = Vec::with_capacity(n_trees);
+    let mut per_tree = Vec::new();
     let mut start = 0;
     while start < n_trees {
         let end = (start + chunk).min(n_trees);
