@@ -485,7 +485,6 @@ def test_log_scale_must_be_a_bool() -> None:
         FanovaImportanceEvaluator(log_scale="yes")  # type: ignore[arg-type]
 
 
-
 @pytest.mark.parametrize("returned", [None, "1.5", decimal.Decimal("1.5"), [1.0]])
 def test_target_returning_a_non_number_is_a_type_error(
     mixed_study: Study, returned: object
