@@ -56,8 +56,12 @@ def _parser() -> argparse.ArgumentParser:
         "--evaluator", choices=["fanova"], default="fanova", help="importance method"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the forest (default: 0)")
-    parser.add_argument("--n-trees", type=int, default=64, help="trees in the forest")
-    parser.add_argument("--max-depth", type=int, default=64, help="maximum depth of a tree")
+    parser.add_argument(
+        "--n-trees", type=int, default=64, help="trees in the forest (default: 64)"
+    )
+    parser.add_argument(
+        "--max-depth", type=int, default=64, help="maximum depth of a tree (default: 64)"
+    )
     parser.add_argument(
         "--threads", type=int, metavar="N", help="worker threads (default: all cores)"
     )

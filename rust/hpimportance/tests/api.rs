@@ -1,0 +1,63 @@
+//! The public API as another crate uses it.
+
+use hpimportance::{fanova, Dataset, Domain, Error, ForestParams, RandomForest, SearchSpace};
+
+/// `y = 4 x0 + x1 + [0, 2, 0][c]` on a grid of 18 x 18 x 3 points.
+fn grid() -> (SearchSpace, Vec<f64>, Vec<f64>) {
+    let space = SearchSpace::new(vec![
+        Domain::Numeric { low: 0.0, high: 1.0 },
+        Domain::Numeric { low: 0.0, high: 1.0 },
+        Domain::Categorical { n_choices: 3 },
+    ])
+    .unwrap();
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for i in 0..18 {
+        for j in 0..18 {
+            for c in 0..3 {
+                let (a, b) = (i as f64 / 17.0, j as f64 / 17.0);
+                x.extend([a, b, c as f64]);
+                y.push(4.0 * a + b + if c == 1 { 2.0 } else { 0.0 });
+            }
+        }
+    }
+    (space, x, y)
+}
+
+#[test]
+fn importances_follow_the_variance_of_each_term() {
+    let (space, x, y) = grid();
+    let data = Dataset::new(&x, &y, &space).unwrap();
+    let result = fanova(data, ForestParams::new(32, 64, 7).unwrap(), None).unwrap();
+    // Var(4 x0) = 16/12, Var(x1) = 1/12, Var(2 [c = 1]) = 4 * 2/9 on an additive function.
+    let variances = [16.0 / 12.0, 1.0 / 12.0, 8.0 / 9.0];
+    let total: f64 = variances.iter().sum();
+    for (importance, variance) in result.importances.iter().zip(variances) {
+        assert!((importance - variance / total).abs() < 0.03, "{:?}", result.importances);
+    }
+    assert_eq!(result.n_trees_used, 32);
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let (space, x, y) = grid();
+    let data = Dataset::new(&x, &y, &space).unwrap();
+    let params = ForestParams::new(16, 64, 1).unwrap();
+    let one = fanova(data, params, Some(1)).unwrap();
+    let three = fanova(data, params, Some(3)).unwrap();
+    assert_eq!(one, three);
+    let forest = RandomForest::fit(data, params, Some(2)).unwrap();
+    assert_eq!(forest, RandomForest::fit(data, params, Some(1)).unwrap());
+    assert_eq!(forest.trees().len(), 16);
+}
+
+#[test]
+fn invalid_input_is_a_typed_error() {
+    let (space, x, y) = grid();
+    assert!(matches!(Dataset::new(&x[1..], &y, &space), Err(Error::ColumnCountMismatch { .. })));
+    let data = Dataset::new(&x, &y, &space).unwrap();
+    assert_eq!(
+        fanova(data, ForestParams::new(4, 8, 0).unwrap(), Some(0)),
+        Err(Error::InvalidForestSetting { name: "n_threads", value: 0 })
+    );
+}
