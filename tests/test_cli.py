@@ -3,9 +3,11 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 
 import optuna
 import pytest
@@ -196,3 +198,21 @@ def test_sqlite_urls_are_read_only_too(capsys: pytest.CaptureFixture[str], tmp_p
 def test_absurd_tree_count_is_an_error_not_a_crash(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(DATA / "digits-svc.db"), "--n-trees", str(2**64)]) == 1
     assert "n_trees" in capsys.readouterr().err
+
+
+def test_ctrl_c_ends_the_command_quietly(tmp_path: Path) -> None:
+    # A long evaluation (many trees on 10,139 trials) interrupted as a user would: the command
+    # stops within seconds, prints one line and exits with the shell's status for SIGINT.
+    command = [sys.executable, "-m", "hpimportance", str(DATA / "diabetes-knn.db")]
+    process = subprocess.Popen(
+        [*command, "--n-trees", "100000"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+    )
+    time.sleep(6.0)  # past loading the study, into fitting trees
+    process.send_signal(signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    assert process.returncode == 130
+    assert err.decode().strip() == "hpimportance: interrupted"

@@ -260,6 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"hpimportance: error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("hpimportance: interrupted", file=sys.stderr)
+        return 130  # the shell's status for a process ended by SIGINT
 
     if args.json:
         report = {
