@@ -11,8 +11,9 @@
 //! one depth-first pass tracks each leaf's box as a range of cells (numeric) or a set of
 //! choices (categorical) and scatters the leaf's contribution into a difference array, which a
 //! prefix sum turns into `a_j` on every cell at once: `O(L · (d + depth))` per tree for all
-//! parameters together, plus `O(m_j)` per numeric parameter with `m_j` thresholds and `O(K)`
-//! per categorical parameter with `K` choices. Nothing grows with the product of choices.
+//! parameters together, plus `O(m_j log m_j)` per parameter with `m_j` distinct cuts (numeric
+//! thresholds or categorical choices; the choices a tree never cuts on share one cell).
+//! Nothing grows with the number of choices, let alone their product.
 
 use std::ops::Range;
 

@@ -1,7 +1,7 @@
 //! Hyperparameter importance from tuning histories: fast, exact fANOVA on random forests.
 //!
 //! Given the configurations a tuner tried (one row per trial, one column per parameter) and
-//! the scores they got, [`fanova`] fits a random forest to them and measures how much of the
+//! the scores they got, [`fanova()`] fits a random forest to them and measures how much of the
 //! forest's variance each parameter explains on its own.
 //!
 //! ```

@@ -2,7 +2,8 @@
 //! fANOVA integrates over.
 //!
 //! A numeric parameter (float or integer, linear or log-scaled) is analysed under the uniform
-//! measure on its raw interval `[low, high]`, as Optuna's fANOVA does; a parameter with
+//! measure on its interval `[low, high]`, as Optuna's fANOVA does on the raw scale (a caller
+//! wanting the log measure passes logarithms of values and bounds); a parameter with
 //! `low == high` carries a point mass at `low`. A categorical parameter with `K` choices is
 //! stored as the choice index `0..K` and analysed under the uniform measure over its `K`
 //! choices, the measure a user means by "averaged over the choices". (Optuna's one-hot
