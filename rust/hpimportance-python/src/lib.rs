@@ -72,7 +72,8 @@ fn fanova<'py>(
     let x_view = x.as_array();
     let x_values = x_view.as_slice().ok_or_else(|| {
         PyValueError::new_err(
-            "x must be a C-contiguous float64 array; pass np.ascontiguousarray(x, dtype=np.float64)",
+            "x must be a C-contiguous float64 array; \
+             pass np.ascontiguousarray(x, dtype=np.float64)",
         )
     })?;
     let y_values = y.as_slice().map_err(|_| {
