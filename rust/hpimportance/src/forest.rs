@@ -104,6 +104,9 @@ impl Tree {
 
     /// The prediction for one configuration (one value per parameter, categoricals as choice
     /// indices), on the normalized target scale.
+    ///
+    /// # Panics
+    /// If `configuration` holds fewer values than the data the tree was grown on had columns.
     pub fn predict(&self, configuration: &[f64]) -> f64 {
         let mut index = 0;
         loop {
