@@ -1,25 +1,46 @@
 """Fast, trustworthy hyperparameter importance.
 
-``hpimportance.FanovaImportanceEvaluator`` is a drop-in evaluator for
-:func:`optuna.importance.get_param_importances`, computed by a multithreaded Rust core.
+Two ways in:
+
+- Optuna evaluators for :func:`optuna.importance.get_param_importances`:
+  ``FanovaImportanceEvaluator``, ``PedAnovaImportanceEvaluator`` and
+  ``MeanDecreaseImpurityImportanceEvaluator``.
+- Functions on arrays of configurations and scores, for any tuner: describe the search space
+  with :class:`Float`, :class:`Int` and :class:`Categorical`, then call :func:`fanova`,
+  :func:`ped_anova` or :func:`mean_decrease_impurity`.
 
 Importing this package does not import Optuna; the evaluator classes load it when first used.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from hpimportance._native import __version__
+from hpimportance._space import Categorical
+from hpimportance._space import Float
+from hpimportance._space import Int
+from hpimportance._space import Param
 
 
-__all__ = ["FanovaImportanceEvaluator", "__version__"]
+__all__ = [
+    "Categorical",
+    "FanovaImportanceEvaluator",
+    "Float",
+    "Int",
+    "Param",
+    "__version__",
+]
+
+# The evaluators subclass Optuna's base class, so they import Optuna: they load on first use.
+_EVALUATORS = {
+    "FanovaImportanceEvaluator": "hpimportance._optuna_fanova",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The evaluators subclass Optuna's base class, so they import Optuna: load them on demand.
-    if name == "FanovaImportanceEvaluator":
-        from hpimportance._fanova import FanovaImportanceEvaluator
-
-        return FanovaImportanceEvaluator
-    raise AttributeError(f"module 'hpimportance' has no attribute {name!r}")
+    module = _EVALUATORS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hpimportance' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

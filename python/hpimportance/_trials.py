@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from optuna.distributions import CategoricalDistribution
+from optuna.distributions import FloatDistribution
+from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
+
+from hpimportance._space import Categorical
+from hpimportance._space import Float
+from hpimportance._space import Int
+from hpimportance._space import Param
 
 
 if TYPE_CHECKING:
@@ -210,3 +217,18 @@ def sort_by_importance(importances: dict[str, float]) -> dict[str, float]:
     """Most important first. Ties come out in reverse insertion order, as in Optuna."""
     ascending = sorted(importances.items(), key=lambda item: item[1])
     return dict(ascending[::-1])
+
+
+def to_param(name: str, distribution: BaseDistribution) -> Param:
+    """The array API's description of an Optuna distribution."""
+    if isinstance(distribution, CategoricalDistribution):
+        return Categorical(name, distribution.choices)
+    if isinstance(distribution, (IntDistribution, FloatDistribution)):
+        kind = Int if isinstance(distribution, IntDistribution) else Float
+        low, high = distribution.low, distribution.high
+        return kind(name, low, high, distribution.log, distribution.step)  # type: ignore[arg-type]
+    raise TypeError(
+        f"Parameter {name!r} has a distribution hpimportance does not know: {distribution!r}. "
+        "Only Optuna's FloatDistribution, IntDistribution and CategoricalDistribution are "
+        "supported."
+    )
