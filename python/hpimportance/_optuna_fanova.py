@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import operator
 import random
 from typing import TYPE_CHECKING
 
@@ -12,6 +11,10 @@ from optuna.importance import BaseImportanceEvaluator
 
 from hpimportance import _native
 from hpimportance import _trials
+from hpimportance._checks import check_count
+from hpimportance._checks import check_seed
+from hpimportance._checks import MAX_TREES
+from hpimportance._checks import UNLIMITED_DEPTH
 
 
 if TYPE_CHECKING:
@@ -19,40 +22,6 @@ if TYPE_CHECKING:
 
     from optuna.study import Study
     from optuna.trial import FrozenTrial
-
-
-_MAX_SEED = 2**64 - 1
-# More trees than this is a typo, not a wish: a million trees take hours on 1,000 trials.
-_MAX_TREES = 1_000_000
-# No tree is deeper than its rows are many, so larger depths mean "unlimited" and are capped.
-_UNLIMITED_DEPTH = 2**32
-
-
-def _check_count(name: str, value: object) -> int:
-    """``value`` as a positive integer, or a ``TypeError``/``ValueError`` naming ``name``."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}.")
-    try:
-        number = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"{name} must be a positive integer, got {value!r}.") from None
-    if number < 1:
-        raise ValueError(f"{name} must be at least 1, got {number}.")
-    return number
-
-
-def _check_seed(seed: object) -> int | None:
-    if seed is None:
-        return None
-    try:
-        if isinstance(seed, bool):
-            raise TypeError
-        number = operator.index(seed)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"seed must be an integer or None, got {seed!r}.") from None
-    if not 0 <= number <= _MAX_SEED:
-        raise ValueError(f"seed must be in [0, 2**64 - 1], got {number}.")
-    return number
 
 
 class FanovaImportanceEvaluator(BaseImportanceEvaluator):
@@ -108,14 +77,14 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         n_threads: int | None = None,
         log_scale: bool = False,
     ) -> None:
-        self._n_trees = _check_count("n_trees", n_trees)
-        if self._n_trees > _MAX_TREES:
-            raise ValueError(f"n_trees must be at most {_MAX_TREES:,}, got {self._n_trees}.")
-        self._max_depth = min(_check_count("max_depth", max_depth), _UNLIMITED_DEPTH)
-        self._seed = _check_seed(seed)
+        self._n_trees = check_count("n_trees", n_trees)
+        if self._n_trees > MAX_TREES:
+            raise ValueError(f"n_trees must be at most {MAX_TREES:,}, got {self._n_trees}.")
+        self._max_depth = min(check_count("max_depth", max_depth), UNLIMITED_DEPTH)
+        self._seed = check_seed(seed)
         # Threads beyond one per tree would have nothing to do.
         self._n_threads = (
-            None if n_threads is None else min(_check_count("n_threads", n_threads), self._n_trees)
+            None if n_threads is None else min(check_count("n_threads", n_threads), self._n_trees)
         )
         if not isinstance(log_scale, bool):
             raise TypeError(f"log_scale must be True or False, got {log_scale!r}.")
