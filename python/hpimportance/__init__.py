@@ -17,6 +17,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from hpimportance._fanova import fanova
+from hpimportance._fanova import FanovaResult
+from hpimportance._fanova import Marginal
 from hpimportance._native import __version__
 from hpimportance._space import Categorical
 from hpimportance._space import Float
@@ -27,10 +30,13 @@ from hpimportance._space import Param
 __all__ = [
     "Categorical",
     "FanovaImportanceEvaluator",
+    "FanovaResult",
     "Float",
     "Int",
+    "Marginal",
     "Param",
     "__version__",
+    "fanova",
 ]
 
 # The evaluators subclass Optuna's base class, so they import Optuna: they load on first use.

@@ -24,3 +24,33 @@ def fanova(
     standard deviation over trees of each column's importance, and the number of trees with
     non-zero variance that they average.
     """
+
+def fanova_detail(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    low: list[float],
+    high: list[float],
+    n_choices: list[int],
+    *,
+    n_trees: int,
+    max_depth: int,
+    seed: int,
+    n_threads: int | None = None,
+    pairs: list[tuple[int, int]],
+    points: list[tuple[int, list[float]]],
+) -> tuple[
+    tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], int],
+    tuple[
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        list[npt.NDArray[np.float64]],
+        list[npt.NDArray[np.float64]],
+    ],
+]:
+    """``fanova`` plus pairwise importances and marginal curves.
+
+    Returns ``fanova``'s arrays, then the mean and standard deviation over trees of each pair's
+    importance beyond its two main effects (``pairs`` holds column indices), and for each
+    ``(column, values)`` of ``points`` the forest's marginal at those values: its mean over
+    trees and the trees' standard deviation, in the units of ``y``.
+    """

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import math
-import random
 from typing import TYPE_CHECKING
 
 import numpy as np
 from optuna.importance import BaseImportanceEvaluator
 
-from hpimportance import _native
 from hpimportance import _trials
 from hpimportance._checks import check_count
 from hpimportance._checks import check_seed
 from hpimportance._checks import MAX_TREES
 from hpimportance._checks import UNLIMITED_DEPTH
+from hpimportance._fanova import fanova
 
 
 if TYPE_CHECKING:
@@ -115,31 +113,21 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         if len(kept) <= 1:
             return {name: 0.0 for name in names}
 
+        space = [_trials.to_param(name, distribution) for name, distribution in varying.items()]
         x = np.empty((len(kept), len(varying)), dtype=np.float64)
         for column, (name, distribution) in enumerate(varying.items()):
             x[:, column] = _trials.parameter_column(kept, name, distribution)
-        low, high, n_choices = (list(v) for v in zip(*map(_trials.bounds, varying.values())))
-        if self._log_scale:
-            for column, distribution in enumerate(varying.values()):
-                if getattr(distribution, "log", False):
-                    # The forest's cuts depend only on the order of values, which log keeps.
-                    x[:, column] = np.log(x[:, column])
-                    low[column] = math.log(low[column])
-                    high[column] = math.log(high[column])
-
-        seed = self._seed if self._seed is not None else random.getrandbits(64)
-        importances, _std, _n_trees_used = _native.fanova(
+        importances = fanova(
+            space,
             x,
             values,
-            low,
-            high,
-            n_choices,
             n_trees=self._n_trees,
             max_depth=self._max_depth,
-            seed=seed,
+            seed=self._seed,
             n_threads=self._n_threads,
-        )
+            log_scale=self._log_scale,
+        ).importances
 
         result = {name: 0.0 for name in names}
-        result.update(zip(varying, importances.tolist()))
+        result.update(importances)
         return _trials.sort_by_importance(result)

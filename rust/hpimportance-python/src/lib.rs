@@ -1,7 +1,10 @@
 //! Python bindings of the `hpimportance` core: convert, release the GIL, call the core, map the
 //! error. Nothing here computes; see the core crate for what each function means.
 
-use hpimportance::{Dataset, Domain, Error, ForestParams, SearchSpace, TreeBuilder, WorkerPool};
+use hpimportance::{
+    Dataset, Detail, DetailResult, Domain, Error, FanovaResult, ForestParams, SearchSpace,
+    TreeBuilder, WorkerPool,
+};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -47,23 +50,27 @@ fn trees_per_chunk(n_threads: usize, n_rows: usize) -> usize {
 /// trees they average.
 type FanovaArrays<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, usize);
 
-/// fANOVA importances: `(mean, std, n_trees_used)`; see `hpimportance::fanova`.
-#[pyfunction]
-#[pyo3(signature = (x, y, low, high, n_choices, *, n_trees, max_depth, seed, n_threads = None))]
+/// What `fanova_detail` returns beyond `fanova`'s arrays: per pair the mean and std of the
+/// pairwise importance, and per requested marginal its mean and std at each value.
+type DetailArrays<'py> = (
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Vec<Bound<'py, PyArray1<f64>>>,
+    Vec<Bound<'py, PyArray1<f64>>>,
+);
+
+/// Checks the arrays and settings of a fANOVA call, fits the forest and decomposes its trees,
+/// checking for Ctrl-C between chunks of trees.
 #[allow(clippy::too_many_arguments)]
-fn fanova<'py>(
-    py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    y: PyReadonlyArray1<'py, f64>,
-    low: Vec<f64>,
-    high: Vec<f64>,
-    n_choices: Vec<usize>,
-    n_trees: usize,
-    max_depth: usize,
-    seed: u64,
+fn run_fanova(
+    py: Python<'_>,
+    x: &PyReadonlyArray2<'_, f64>,
+    y: &PyReadonlyArray1<'_, f64>,
+    space: &SearchSpace,
+    (n_trees, max_depth, seed): (usize, usize, u64),
     n_threads: Option<usize>,
-) -> PyResult<FanovaArrays<'py>> {
-    let space = search_space(&low, &high, &n_choices)?;
+    detail: &Detail,
+) -> PyResult<(FanovaResult, DetailResult)> {
     let params = ForestParams::new(n_trees, max_depth, seed).map_err(to_py_err)?;
     if n_threads == Some(0) {
         return Err(to_py_err(Error::InvalidForestSetting { name: "n_threads", value: 0 }));
@@ -86,34 +93,95 @@ fn fanova<'py>(
     if x_rows != y_values.len() {
         return Err(to_py_err(Error::RowCountMismatch { x_rows, y_len: y_values.len() }));
     }
-    let data = Dataset::new(x_values, y_values, &space).map_err(to_py_err)?;
-    if data.n_rows() < 2 {
-        let zeros = vec![0.0; space.len()];
-        return Ok((zeros.clone().into_pyarray(py), zeros.into_pyarray(py), 0));
-    }
+    let data = Dataset::new(x_values, y_values, space).map_err(to_py_err)?;
 
     let (pool, builder) = py
         .detach(|| {
             WorkerPool::new(n_threads, n_trees).map(|pool| (pool, TreeBuilder::new(data, params)))
         })
         .map_err(to_py_err)?;
+    // Under two rows there is no variance to explain: no tree is fitted.
+    let n_fitted = if data.n_rows() < 2 { 0 } else { n_trees };
     let chunk = trees_per_chunk(pool.n_threads(), data.n_rows());
     let mut per_tree = Vec::new();
     let mut start = 0;
-    while start < n_trees {
-        let end = (start + chunk).min(n_trees);
-        per_tree
-            .extend(py.detach(|| hpimportance::variances_of_trees(&builder, start..end, &pool)));
+    while start < n_fitted {
+        let end = (start + chunk).min(n_fitted);
+        per_tree.extend(
+            py.detach(|| {
+                hpimportance::decompositions_of_trees(&builder, start..end, detail, &pool)
+            }),
+        );
         py.check_signals()?;
         start = end;
     }
     let result = hpimportance::summarize(&per_tree, space.len());
+    Ok((result, hpimportance::summarize_detail(&per_tree, detail, &builder)))
+}
+
+/// fANOVA importances: `(mean, std, n_trees_used)`; see `hpimportance::fanova`.
+#[pyfunction]
+#[pyo3(signature = (x, y, low, high, n_choices, *, n_trees, max_depth, seed, n_threads = None))]
+#[allow(clippy::too_many_arguments)]
+fn fanova<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    low: Vec<f64>,
+    high: Vec<f64>,
+    n_choices: Vec<usize>,
+    n_trees: usize,
+    max_depth: usize,
+    seed: u64,
+    n_threads: Option<usize>,
+) -> PyResult<FanovaArrays<'py>> {
+    let space = search_space(&low, &high, &n_choices)?;
+    let settings = (n_trees, max_depth, seed);
+    let (result, _) = run_fanova(py, &x, &y, &space, settings, n_threads, &Detail::default())?;
     Ok((result.importances.into_pyarray(py), result.std.into_pyarray(py), result.n_trees_used))
+}
+
+/// fANOVA importances with pairwise importances and marginal curves: `fanova`'s arrays, then
+/// `(pairwise, pairwise_std, marginal_mean, marginal_std)`; see `hpimportance::Detail`.
+#[pyfunction]
+#[pyo3(signature = (
+    x, y, low, high, n_choices, *, n_trees, max_depth, seed, n_threads = None, pairs, points
+))]
+#[allow(clippy::too_many_arguments)]
+fn fanova_detail<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    low: Vec<f64>,
+    high: Vec<f64>,
+    n_choices: Vec<usize>,
+    n_trees: usize,
+    max_depth: usize,
+    seed: u64,
+    n_threads: Option<usize>,
+    pairs: Vec<(usize, usize)>,
+    points: Vec<(usize, Vec<f64>)>,
+) -> PyResult<(FanovaArrays<'py>, DetailArrays<'py>)> {
+    let space = search_space(&low, &high, &n_choices)?;
+    let detail = Detail::new(pairs, points, &space).map_err(to_py_err)?;
+    let settings = (n_trees, max_depth, seed);
+    let (result, detail) = run_fanova(py, &x, &y, &space, settings, n_threads, &detail)?;
+    let arrays = |rows: Vec<Vec<f64>>| rows.into_iter().map(|row| row.into_pyarray(py)).collect();
+    Ok((
+        (result.importances.into_pyarray(py), result.std.into_pyarray(py), result.n_trees_used),
+        (
+            detail.pairwise.into_pyarray(py),
+            detail.pairwise_std.into_pyarray(py),
+            arrays(detail.marginal_mean),
+            arrays(detail.marginal_std),
+        ),
+    ))
 }
 
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_function(wrap_pyfunction!(fanova, module)?)?;
+    module.add_function(wrap_pyfunction!(fanova_detail, module)?)?;
     Ok(())
 }

@@ -48,6 +48,17 @@ pub enum Error {
     #[error("{name} must be at least 1, got {value}")]
     InvalidForestSetting { name: &'static str, value: usize },
 
+    /// A pair of parameters to analyse jointly names a parameter twice or one out of range.
+    #[error("pair ({first}, {second}) must name two different parameters below {n_params}")]
+    InvalidPair { first: usize, second: usize, n_params: usize },
+
+    /// A value at which to evaluate a marginal is not in the parameter's domain.
+    #[error(
+        "{value} is not a value of parameter {param}: marginals are evaluated at finite \
+         numbers, or at choice indices for a categorical"
+    )]
+    InvalidPoint { param: usize, value: f64 },
+
     /// The worker thread pool could not be created.
     #[error("could not start a pool of {n_threads} worker threads: {reason}")]
     ThreadPool { n_threads: usize, reason: String },

@@ -32,6 +32,82 @@ pub struct TreeVariances {
     pub total: f64,
     /// `Var(a_j)` for each parameter `j`, in column order.
     pub main_effects: Vec<f64>,
+    /// `Var(a_ij)` of the joint marginal of each pair of [`Detail::pairs`], in that order.
+    pub pair_effects: Vec<f64>,
+    /// The marginal `a_j` at each value of [`Detail::points`], on the normalized target scale
+    /// of the tree's leaves.
+    pub marginals: Vec<Vec<f64>>,
+}
+
+/// What to compute for each tree beyond its total and main-effect variances.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Detail {
+    pairs: Vec<(usize, usize)>,
+    points: Vec<(usize, Vec<f64>)>,
+}
+
+impl Detail {
+    /// Asks for the joint marginal variance of each pair of parameters in `pairs`, and for the
+    /// marginal of parameter `j` at `values` for each `(j, values)` in `points` (numbers for a
+    /// numeric parameter, choice indices for a categorical one).
+    ///
+    /// # Errors
+    /// [`Error::InvalidPair`] for a pair that names a parameter twice or one outside `space`,
+    /// [`Error::InvalidPoint`] for a value that is not finite or not a choice index.
+    pub fn new(
+        pairs: Vec<(usize, usize)>,
+        points: Vec<(usize, Vec<f64>)>,
+        space: &SearchSpace,
+    ) -> Result<Self, Error> {
+        let n_params = space.len();
+        for &(first, second) in &pairs {
+            if first == second || first >= n_params || second >= n_params {
+                return Err(Error::InvalidPair { first, second, n_params });
+            }
+        }
+        for (param, values) in &points {
+            let domain = space.domains().get(*param).ok_or(Error::InvalidPair {
+                first: *param,
+                second: *param,
+                n_params,
+            })?;
+            let valid = |value: f64| match *domain {
+                Domain::Numeric { .. } => value.is_finite(),
+                Domain::Categorical { n_choices } => {
+                    value >= 0.0 && value.fract() == 0.0 && value < n_choices as f64
+                }
+            };
+            if let Some(&value) = values.iter().find(|&&value| !valid(value)) {
+                return Err(Error::InvalidPoint { param: *param, value });
+            }
+        }
+        Ok(Self { pairs, points })
+    }
+
+    /// The pairs of parameters, in the order results come in.
+    pub fn pairs(&self) -> &[(usize, usize)] {
+        &self.pairs
+    }
+
+    /// The parameters and values at which marginals are evaluated.
+    pub fn points(&self) -> &[(usize, Vec<f64>)] {
+        &self.points
+    }
+}
+
+/// Pairwise importances and marginal curves of a forest, as asked for by a [`Detail`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailResult {
+    /// Per pair, the mean over trees of `max(0, V_ij - V_i - V_j) / V`: the share of variance
+    /// the two parameters explain together beyond their own main effects.
+    pub pairwise: Vec<f64>,
+    /// Per pair, the population standard deviation of that share across trees.
+    pub pairwise_std: Vec<f64>,
+    /// Per entry of [`Detail::points`], the forest's marginal at each value: the mean over
+    /// trees, on the scale of the targets.
+    pub marginal_mean: Vec<Vec<f64>>,
+    /// The population standard deviation of the trees' marginals, on the scale of the targets.
+    pub marginal_std: Vec<Vec<f64>>,
 }
 
 /// fANOVA importances of a forest.
@@ -81,9 +157,22 @@ pub fn variances_of_trees(
     trees: Range<usize>,
     pool: &WorkerPool,
 ) -> Vec<TreeVariances> {
+    decompositions_of_trees(builder, trees, &Detail::default(), pool)
+}
+
+/// [`variances_of_trees`], with the pair variances and marginals `detail` asks for.
+pub fn decompositions_of_trees(
+    builder: &TreeBuilder<'_>,
+    trees: Range<usize>,
+    detail: &Detail,
+    pool: &WorkerPool,
+) -> Vec<TreeVariances> {
     let space = builder.data().space();
     pool.install(|| {
-        trees.into_par_iter().map(|index| tree_variances(&builder.fit_tree(index), space)).collect()
+        trees
+            .into_par_iter()
+            .map(|index| tree_decomposition(&builder.fit_tree(index), space, detail))
+            .collect()
     })
 }
 
@@ -109,6 +198,59 @@ pub fn summarize(per_tree: &[TreeVariances], n_params: usize) -> FanovaResult {
         std[param] = variance.sqrt();
     }
     FanovaResult { importances, std, n_trees_used: n_used }
+}
+
+/// Averages the pair shares over the trees with `V > 0`, and the marginals over all trees
+/// (the forest predicts with every tree), mapping them back to the targets' scale with
+/// `builder`'s target scale (see [`TreeBuilder::restore_target`]). Sums run in tree order.
+pub fn summarize_detail(
+    per_tree: &[TreeVariances],
+    detail: &Detail,
+    builder: &TreeBuilder<'_>,
+) -> DetailResult {
+    let shares: Vec<Vec<f64>> = per_tree
+        .iter()
+        .filter(|tree| tree.total > 0.0)
+        .map(|tree| {
+            detail
+                .pairs
+                .iter()
+                .zip(&tree.pair_effects)
+                .map(|(&(i, j), &joint)| {
+                    let beyond = joint - tree.main_effects[i] - tree.main_effects[j];
+                    (beyond / tree.total).clamp(0.0, 1.0)
+                })
+                .collect()
+        })
+        .collect();
+    let (pairwise, pairwise_std) =
+        (0..detail.pairs.len()).map(|pair| mean_and_std(shares.iter().map(|s| s[pair]))).unzip();
+
+    let mut marginal_mean = Vec::with_capacity(detail.points.len());
+    let mut marginal_std = Vec::with_capacity(detail.points.len());
+    for (entry, (_, values)) in detail.points.iter().enumerate() {
+        let (means, stds): (Vec<f64>, Vec<f64>) = (0..values.len())
+            .map(|k| {
+                let (mean, std) =
+                    mean_and_std(per_tree.iter().map(|tree| tree.marginals[entry][k]));
+                (builder.restore_target(mean), builder.restore_spread(std))
+            })
+            .unzip();
+        marginal_mean.push(means);
+        marginal_std.push(stds);
+    }
+    DetailResult { pairwise, pairwise_std, marginal_mean, marginal_std }
+}
+
+/// The mean and population standard deviation of `values` (0 and 0 when there are none).
+fn mean_and_std(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let n = values.clone().count();
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let mean = values.clone().sum::<f64>() / n as f64;
+    let variance = values.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+    (mean, variance.sqrt())
 }
 
 /// How one parameter's axis is divided into cells by a tree's thresholds on it.
@@ -148,6 +290,19 @@ impl Axis {
             Self::Numeric { cuts, .. } => cuts.len() + 1,
             Self::Categorical { n_choices, cut_choices } => {
                 cut_choices.len() + usize::from(*n_choices > cut_choices.len())
+            }
+        }
+    }
+
+    /// The cell holding `value` (a number, or a choice index for a categorical).
+    fn cell_of(&self, value: f64) -> usize {
+        match self {
+            // Cell `k` is `(cuts[k-1], cuts[k]]`: a tree sends `value <= threshold` left.
+            Self::Numeric { cuts, .. } => cuts.partition_point(|&cut| cut < value),
+            Self::Categorical { cut_choices, .. } => {
+                // Choice indices are below 2^32 (see `SearchSpace`); others share the last cell.
+                let choice = value as u32;
+                cut_choices.binary_search(&choice).unwrap_or(cut_choices.len())
             }
         }
     }
@@ -378,14 +533,22 @@ fn tree_axes(tree: &Tree, space: &SearchSpace) -> Vec<Axis> {
 /// The tree must have been grown on data of this search space (its categorical cuts name
 /// choices below each parameter's `n_choices`).
 pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
+    tree_decomposition(tree, space, &Detail::default())
+}
+
+/// [`tree_variances`], plus the joint marginal variances of the pairs and the marginals at the
+/// points that `detail` asks for.
+pub fn tree_decomposition(tree: &Tree, space: &SearchSpace, detail: &Detail) -> TreeVariances {
     let axes = tree_axes(tree, space);
     let n_params = axes.len();
 
     // One pass over the leaves: each leaf's measure and value (for the tree's variance), and
     // its value weighted by its measure along the other axes, scattered into per-axis
     // difference arrays (numeric) or per-cell sums (categorical). Leaf values are normalized
-    // targets in [-1, 1], so the sums need no centring to stay accurate.
+    // targets in [-1, 1], so the sums need no centring to stay accurate. Pairs need the
+    // leaves' boxes again, one pair at a time, so those are kept only when pairs are asked for.
     let mut leaves: Vec<(f64, f64)> = Vec::new();
+    let mut boxes: Vec<LeafBox> = Vec::new();
     let mut differences: Vec<Vec<f64>> =
         axes.iter().map(|axis| vec![0.0; axis.n_cells() + 1]).collect();
     let mut everywhere = vec![0.0; n_params];
@@ -393,6 +556,9 @@ pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
     for_each_leaf(tree, &axes, |node_box, value| {
         let volume = products_of_others(&node_box.fractions, &mut others);
         leaves.push((volume, value));
+        if !detail.pairs.is_empty() {
+            boxes.push(LeafBox::of(node_box, value));
+        }
         for (param, axis) in axes.iter().enumerate() {
             let contribution = value * others[param];
             let difference = &mut differences[param];
@@ -417,28 +583,204 @@ pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
     let total: f64 =
         leaves.iter().map(|&(volume, value)| volume * (value - mean) * (value - mean)).sum();
 
-    let main_effects = axes
+    // The marginal of each parameter on each of its cells.
+    let cell_marginals: Vec<Vec<f64>> = axes
         .iter()
         .enumerate()
-        .map(|(param, axis)| {
-            let marginal: Vec<f64> = match axis {
-                Axis::Numeric { .. } => differences[param]
-                    .iter()
-                    .take(axis.n_cells())
-                    .scan(0.0, |running, &step| {
-                        *running += step;
-                        Some(*running)
-                    })
-                    .collect(),
-                Axis::Categorical { .. } => differences[param][..axis.n_cells()]
-                    .iter()
-                    .map(|d| d + everywhere[param])
-                    .collect(),
-            };
-            weighted_variance(&marginal, |k| axis.cell_mass(k))
+        .map(|(param, axis)| match axis {
+            Axis::Numeric { .. } => differences[param]
+                .iter()
+                .take(axis.n_cells())
+                .scan(0.0, |running, &step| {
+                    *running += step;
+                    Some(*running)
+                })
+                .collect(),
+            Axis::Categorical { .. } => {
+                differences[param][..axis.n_cells()].iter().map(|d| d + everywhere[param]).collect()
+            }
         })
         .collect();
-    TreeVariances { total, main_effects }
+    let main_effects = axes
+        .iter()
+        .zip(&cell_marginals)
+        .map(|(axis, marginal)| weighted_variance(marginal, |k| axis.cell_mass(k)))
+        .collect();
+    let pair_effects = detail
+        .pairs
+        .iter()
+        .map(|&(first, second)| joint_variance(&boxes, &axes, first, second))
+        .collect();
+    let marginals = detail
+        .points
+        .iter()
+        .map(|(param, values)| {
+            let (axis, marginal) = (&axes[*param], &cell_marginals[*param]);
+            values.iter().map(|&value| marginal[axis.cell_of(value)]).collect()
+        })
+        .collect();
+    TreeVariances { total, main_effects, pair_effects, marginals }
+}
+
+/// A leaf's value and box, kept for the pair variances.
+struct LeafBox {
+    value: f64,
+    fractions: Vec<f64>,
+    /// Per parameter, the box's cells as signed cell ranges (see [`LeafBox::ranges`]).
+    sets: Vec<CellSet>,
+}
+
+/// The cells of a box along one axis.
+enum CellSet {
+    /// Cells `start..end`.
+    Range(usize, usize),
+    /// Every cell but these (categorical).
+    AllBut(Vec<u32>),
+}
+
+impl LeafBox {
+    fn of(node_box: &NodeBox<'_>, value: f64) -> Self {
+        let sets = (0..node_box.axes.len())
+            .map(|param| match node_box.axes[param] {
+                Axis::Numeric { .. } => CellSet::Range(node_box.low[param], node_box.high[param]),
+                Axis::Categorical { .. } => match node_box.singleton[param] {
+                    Some(cell) => CellSet::Range(cell as usize, cell as usize + 1),
+                    None => CellSet::AllBut(node_box.excluded[param].clone()),
+                },
+            })
+            .collect();
+        Self { value, fractions: node_box.fractions.clone(), sets }
+    }
+
+    /// The cells along `param` as `(start, end, sign)` ranges whose signed sum is the set.
+    fn ranges(&self, param: usize, n_cells: usize) -> Vec<(usize, usize, f64)> {
+        match &self.sets[param] {
+            CellSet::Range(start, end) if end > start => vec![(*start, *end, 1.0)],
+            CellSet::Range(..) => Vec::new(),
+            CellSet::AllBut(excluded) => std::iter::once((0, n_cells, 1.0))
+                .chain(excluded.iter().map(|&cell| (cell as usize, cell as usize + 1, -1.0)))
+                .collect(),
+        }
+    }
+}
+
+/// `Var(a_ij)`, the variance of the joint marginal of parameters `first` and `second` over
+/// their cells, without building the `m_i x m_j` grid of cells (which for trees of 100,000
+/// rows would hold billions of cells).
+///
+/// Each leaf adds its value, weighted by its measure along the other axes, to a rectangle of
+/// cells. Sweeping `first`'s cells in order turns each rectangle into a range added to
+/// `second`'s cells when the sweep enters it and removed when it leaves; a Fenwick tree over
+/// `second`'s cells keeps `S = Σ_k m_k a_k²` up to date under each range update in
+/// `O(log m_j)`. The cost is `O(L log m)` per pair instead of `O(m_i m_j)`.
+fn joint_variance(boxes: &[LeafBox], axes: &[Axis], first: usize, second: usize) -> f64 {
+    let (first_cells, second_cells) = (axes[first].n_cells(), axes[second].n_cells());
+    // Range updates of `second`'s cells, grouped by the cell of `first` at which they apply.
+    let mut updates: Vec<Vec<(usize, usize, f64)>> = vec![Vec::new(); first_cells + 1];
+    for leaf in boxes {
+        let weight: f64 = leaf
+            .fractions
+            .iter()
+            .enumerate()
+            .filter(|&(param, _)| param != first && param != second)
+            .map(|(_, fraction)| fraction)
+            .product::<f64>()
+            * leaf.value;
+        if weight == 0.0 {
+            continue;
+        }
+        let second_ranges = leaf.ranges(second, second_cells);
+        for (start, end, sign) in leaf.ranges(first, first_cells) {
+            for &(low, high, other_sign) in &second_ranges {
+                let added = weight * sign * other_sign;
+                updates[start].push((low, high, added));
+                updates[end].push((low, high, -added));
+            }
+        }
+    }
+
+    let second_axis = &axes[second];
+    let mut cumulative = Vec::with_capacity(second_cells + 1);
+    cumulative.push(0.0);
+    for k in 0..second_cells {
+        cumulative.push(cumulative[k] + second_axis.cell_mass(k));
+    }
+    let mut sums = WeightedRangeSums::new(cumulative);
+    let (mut first_moment, mut second_moment) = (0.0, 0.0);
+    let (mut mean_term, mut square_term) = (0.0, 0.0);
+    for (cell, cell_updates) in updates.iter().take(first_cells).enumerate() {
+        for &(low, high, added) in cell_updates {
+            let mass = sums.mass(low, high);
+            // Adding `w` on cells `low..high` raises Σ m a by w·M and Σ m a² by 2w·Σ m a + w²·M.
+            square_term += 2.0 * added * sums.sum(low, high) + added * added * mass;
+            mean_term += added * mass;
+            sums.add(low, high, added);
+        }
+        let mass = axes[first].cell_mass(cell);
+        first_moment += mass * mean_term;
+        second_moment += mass * square_term;
+    }
+    (second_moment - first_moment * first_moment).max(0.0)
+}
+
+/// Range additions to a vector `a` over cells with masses `m`, and range sums of `m_k a_k`:
+/// two Fenwick trees over the cells hold, per update, the coefficient of the cumulative mass
+/// and a constant, so that `Σ_{k<x} m_k a_k = C(x)·M(x) + D(x)` with `C`, `D` prefix sums.
+struct WeightedRangeSums {
+    /// `cumulative[x]` is the mass of cells `0..x`.
+    cumulative: Vec<f64>,
+    coefficients: Vec<f64>,
+    constants: Vec<f64>,
+}
+
+impl WeightedRangeSums {
+    fn new(cumulative: Vec<f64>) -> Self {
+        let size = cumulative.len();
+        Self { cumulative, coefficients: vec![0.0; size], constants: vec![0.0; size] }
+    }
+
+    /// The mass of cells `low..high`.
+    fn mass(&self, low: usize, high: usize) -> f64 {
+        self.cumulative[high] - self.cumulative[low]
+    }
+
+    /// Adds `added` to `a_k` for `k` in `low..high`.
+    fn add(&mut self, low: usize, high: usize, added: f64) {
+        let (at_low, at_high) = (self.cumulative[low], self.cumulative[high]);
+        Self::point_add(&mut self.coefficients, low, added);
+        Self::point_add(&mut self.constants, low, -added * at_low);
+        Self::point_add(&mut self.coefficients, high, -added);
+        Self::point_add(&mut self.constants, high, added * at_high);
+    }
+
+    /// `Σ m_k a_k` over `k` in `low..high`.
+    fn sum(&self, low: usize, high: usize) -> f64 {
+        self.prefix(high) - self.prefix(low)
+    }
+
+    /// `Σ m_k a_k` over `k < x`: the updates at positions below `x` evaluated at `M(x)`.
+    fn prefix(&self, x: usize) -> f64 {
+        Self::prefix_sum(&self.coefficients, x) * self.cumulative[x]
+            + Self::prefix_sum(&self.constants, x)
+    }
+
+    fn point_add(tree: &mut [f64], position: usize, value: f64) {
+        let mut index = position + 1;
+        while index <= tree.len() {
+            tree[index - 1] += value;
+            index += index & index.wrapping_neg();
+        }
+    }
+
+    /// The sum of the values added at positions `0..x`.
+    fn prefix_sum(tree: &[f64], x: usize) -> f64 {
+        let (mut index, mut total) = (x, 0.0);
+        while index > 0 {
+            total += tree[index - 1];
+            index -= index & index.wrapping_neg();
+        }
+        total
+    }
 }
 
 /// Sets `others[j] = Π_{i != j} fractions[i]` without division (a fraction may be 0), and
@@ -532,7 +874,7 @@ mod tests {
                 (0..cells[p].len()).map(|k| cells[p][k].1 * (marginal[k] - mean).powi(2)).sum()
             })
             .collect();
-        TreeVariances { total, main_effects }
+        TreeVariances { total, main_effects, pair_effects: Vec::new(), marginals: Vec::new() }
     }
 
     fn mixed_space() -> SearchSpace {
@@ -572,6 +914,175 @@ mod tests {
                 assert!((f - s).abs() <= tolerance, "tree {index}: {f} vs {s}");
             }
         }
+    }
+
+    /// The joint marginal variance of `(first, second)` and the marginal of `param` at
+    /// `values`, by brute force over a grid of representative points of every cell.
+    fn brute_force_detail(
+        tree: &Tree,
+        space: &SearchSpace,
+        (first, second): (usize, usize),
+        (param, values): (usize, &[f64]),
+    ) -> (f64, Vec<f64>) {
+        let n_params = space.len();
+        let cells: Vec<Vec<(f64, f64)>> = (0..n_params)
+            .map(|p| match space.domains()[p] {
+                Domain::Categorical { n_choices } => {
+                    (0..n_choices).map(|c| (c as f64, 1.0 / n_choices as f64)).collect()
+                }
+                Domain::Numeric { low, high } => {
+                    let mut edges = vec![low, high];
+                    edges.extend(tree.nodes().iter().filter_map(|node| match *node {
+                        Node::Numeric { param: q, threshold, .. } if q as usize == p => {
+                            Some(threshold.clamp(low, high))
+                        }
+                        _ => None,
+                    }));
+                    edges.sort_by(f64::total_cmp);
+                    edges.dedup();
+                    edges
+                        .windows(2)
+                        .map(|edge| ((edge[0] + edge[1]) / 2.0, (edge[1] - edge[0]) / (high - low)))
+                        .collect()
+                }
+            })
+            .collect();
+        // Every combination of cells of all parameters.
+        let mut grid: Vec<Vec<usize>> = vec![Vec::new()];
+        for cells_of_param in &cells {
+            grid = grid
+                .into_iter()
+                .flat_map(|prefix| {
+                    (0..cells_of_param.len()).map(move |k| {
+                        let mut index = prefix.clone();
+                        index.push(k);
+                        index
+                    })
+                })
+                .collect();
+        }
+        let point = |index: &[usize]| -> Vec<f64> {
+            index.iter().enumerate().map(|(p, &k)| cells[p][k].0).collect()
+        };
+        let mass = |index: &[usize], skip: &[usize]| -> f64 {
+            index
+                .iter()
+                .enumerate()
+                .filter(|(p, _)| !skip.contains(p))
+                .map(|(p, &k)| cells[p][k].1)
+                .product()
+        };
+        let mut joint = vec![vec![0.0; cells[second].len()]; cells[first].len()];
+        for index in &grid {
+            joint[index[first]][index[second]] +=
+                mass(index, &[first, second]) * tree.predict(&point(index));
+        }
+        let weight = |a: usize, b: usize| cells[first][a].1 * cells[second][b].1;
+        let mut mean = 0.0;
+        for (a, row) in joint.iter().enumerate() {
+            for (b, value) in row.iter().enumerate() {
+                mean += weight(a, b) * value;
+            }
+        }
+        let mut variance = 0.0;
+        for (a, row) in joint.iter().enumerate() {
+            for (b, value) in row.iter().enumerate() {
+                variance += weight(a, b) * (value - mean).powi(2);
+            }
+        }
+        let marginal = values
+            .iter()
+            .map(|&value| {
+                grid.iter()
+                    .filter(|index| index[param] == 0)
+                    .map(|index| {
+                        let mut at = point(index);
+                        at[param] = value;
+                        mass(index, &[param]) * tree.predict(&at)
+                    })
+                    .sum()
+            })
+            .collect();
+        (variance, marginal)
+    }
+
+    #[test]
+    fn pairs_and_marginals_match_brute_force() {
+        assert_details_match_brute_force(&mixed_space());
+        // 12 choices, 5 in the data: the 7 others share a cell.
+        assert_details_match_brute_force(
+            &SearchSpace::new(vec![
+                Domain::Numeric { low: -1.0, high: 2.0 },
+                Domain::Categorical { n_choices: 12 },
+                Domain::Numeric { low: 0.0, high: 10.0 },
+            ])
+            .unwrap(),
+        );
+    }
+
+    fn assert_details_match_brute_force(space: &SearchSpace) {
+        let space = space.clone();
+        let Domain::Categorical { n_choices } = space.domains()[1] else { unreachable!() };
+        let (x, y) = mixed_data(50, 3);
+        let data = Dataset::new(&x, &y, &space).unwrap();
+        let builder = TreeBuilder::new(data, ForestParams::new(3, 64, 4).unwrap());
+        let pairs = vec![(0, 1), (2, 0), (1, 2)];
+        let points = vec![
+            (0, vec![-1.0, -0.3, 0.0, 0.7, 2.0, 5.0]),
+            (1, (0..n_choices).map(|choice| choice as f64).collect()),
+            (2, vec![0.0, 3.0, 10.0]),
+        ];
+        let detail = Detail::new(pairs.clone(), points.clone(), &space).unwrap();
+        for index in 0..3 {
+            let tree = builder.fit_tree(index);
+            let fast = tree_decomposition(&tree, &space, &detail);
+            assert_eq!(fast.main_effects, tree_variances(&tree, &space).main_effects);
+            for (p, &pair) in pairs.iter().enumerate() {
+                let (param, values) = (points[p].0, &points[p].1);
+                let (joint, marginal) = brute_force_detail(&tree, &space, pair, (param, values));
+                let tolerance = 1e-12 * fast.total.max(1e-300);
+                assert!((fast.pair_effects[p] - joint).abs() <= tolerance, "{pair:?}: {joint}");
+                for (f, s) in fast.marginals[p].iter().zip(&marginal) {
+                    assert!((f - s).abs() <= 1e-12, "marginal of {param}: {f} vs {s}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pure_interaction_is_all_pairwise() {
+        let tree = Tree::from_nodes(vec![
+            Node::Numeric { param: 0, threshold: 0.5, left: 1, right: 2 },
+            Node::Numeric { param: 1, threshold: 0.5, left: 3, right: 4 },
+            Node::Numeric { param: 1, threshold: 0.5, left: 5, right: 6 },
+            Node::Leaf { value: 1.0 },
+            Node::Leaf { value: -1.0 },
+            Node::Leaf { value: -1.0 },
+            Node::Leaf { value: 1.0 },
+        ]);
+        let space = SearchSpace::new(vec![Domain::Numeric { low: 0.0, high: 1.0 }; 3]).unwrap();
+        let detail = Detail::new(vec![(0, 1), (0, 2)], vec![(0, vec![0.2, 0.9])], &space).unwrap();
+        let decomposition = tree_decomposition(&tree, &space, &detail);
+        assert_eq!(decomposition.pair_effects, vec![1.0, 0.0]);
+        assert_eq!(decomposition.marginals, vec![vec![0.0, 0.0]]);
+    }
+
+    #[test]
+    fn invalid_details_are_refused() {
+        let space = mixed_space();
+        assert!(matches!(
+            Detail::new(vec![(1, 1)], vec![], &space),
+            Err(Error::InvalidPair { .. })
+        ));
+        assert!(matches!(
+            Detail::new(vec![(0, 3)], vec![], &space),
+            Err(Error::InvalidPair { .. })
+        ));
+        for (param, value) in [(1, 5.0), (1, 0.5), (1, -1.0), (0, f64::NAN), (2, f64::INFINITY)] {
+            let refused = Detail::new(vec![], vec![(param, vec![value])], &space);
+            assert!(matches!(refused, Err(Error::InvalidPoint { .. })), "{param} {value}");
+        }
+        assert!(Detail::new(vec![], vec![(7, vec![])], &space).is_err());
     }
 
     #[test]

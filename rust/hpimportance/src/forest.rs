@@ -173,6 +173,7 @@ pub struct TreeBuilder<'a> {
     columns: Vec<RankedColumn>,
     is_categorical: Vec<bool>,
     targets: Vec<f64>,
+    scale: TargetScale,
 }
 
 impl<'a> TreeBuilder<'a> {
@@ -191,8 +192,9 @@ impl<'a> TreeBuilder<'a> {
             .iter()
             .map(|domain| matches!(domain, Domain::Categorical { .. }))
             .collect();
-        let targets = normalized_targets(data.targets());
-        Self { data, params, columns, is_categorical, targets }
+        let scale = TargetScale::of(data.targets());
+        let targets = data.targets().iter().map(|&y| scale.normalize(y)).collect();
+        Self { data, params, columns, is_categorical, targets, scale }
     }
 
     /// The forest settings.
@@ -203,6 +205,18 @@ impl<'a> TreeBuilder<'a> {
     /// The data the trees are fitted to.
     pub fn data(&self) -> &Dataset<'a> {
         &self.data
+    }
+
+    /// Converts a tree's output (leaf values are normalized targets, in `[-1, 1]`) back to the
+    /// scale of the data's targets.
+    pub fn restore_target(&self, normalized: f64) -> f64 {
+        self.scale.restore(normalized)
+    }
+
+    /// Converts a spread of tree outputs (a standard deviation, say) back to the scale of the
+    /// data's targets.
+    pub fn restore_spread(&self, normalized: f64) -> f64 {
+        self.scale.half_spread * normalized * 2.0
     }
 
     /// Grows tree number `index`; the result depends only on the data, the settings and
@@ -232,31 +246,55 @@ fn below(rng: &mut Xoshiro256PlusPlus, n: usize) -> usize {
     ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
 }
 
-/// Maps targets affinely onto `[-1, 1]`, centred on their median, without overflow (a
-/// constant vector maps to zeros). Centring on the median rather than the middle of the range
-/// keeps the bulk of the targets near 0, at full precision, when a few are far out (a failed
-/// trial scored 1e10, say).
+/// The affine map of a forest's targets onto `[-1, 1]`, centred on their median. Centring on
+/// the median rather than the middle of the range keeps the bulk of the targets near 0, at
+/// full precision, when a few are far out (a failed trial scored 1e10, say). Every step works
+/// on halves, so nothing overflows for targets near the largest float.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct TargetScale {
+    median: f64,
+    /// The largest distance from the median to a target, halved; 0 for constant targets.
+    half_spread: f64,
+}
+
+impl TargetScale {
+    fn of(targets: &[f64]) -> Self {
+        if targets.is_empty() {
+            return Self { median: 0.0, half_spread: 0.0 };
+        }
+        let mut scratch = targets.to_vec();
+        let middle = scratch.len() / 2;
+        let (below, &mut upper, _) = scratch.select_nth_unstable_by(middle, f64::total_cmp);
+        // For an even count, the mean of the two middle values: negating the targets then
+        // negates the map exactly, so the forest is the same up to the sign of its leaves.
+        let median = match below.iter().copied().max_by(f64::total_cmp) {
+            Some(lower) if targets.len() % 2 == 0 => lower / 2.0 + upper / 2.0,
+            _ => upper,
+        };
+        let min = targets.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = targets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let half_spread = (max / 2.0 - median / 2.0).max(median / 2.0 - min / 2.0);
+        Self { median, half_spread }
+    }
+
+    fn normalize(self, target: f64) -> f64 {
+        if self.half_spread == 0.0 {
+            return 0.0;
+        }
+        ((target / 2.0 - self.median / 2.0) / self.half_spread).clamp(-1.0, 1.0)
+    }
+
+    /// The inverse of [`Self::normalize`]; finite for any value in `[-1, 1]`.
+    fn restore(self, normalized: f64) -> f64 {
+        (self.median / 2.0 + self.half_spread * normalized) * 2.0
+    }
+}
+
+/// Maps targets affinely onto `[-1, 1]` (see [`TargetScale`]); constant targets map to zeros.
+#[cfg(test)]
 fn normalized_targets(targets: &[f64]) -> Vec<f64> {
-    if targets.is_empty() {
-        return Vec::new();
-    }
-    let mut scratch = targets.to_vec();
-    let middle = scratch.len() / 2;
-    let (below, &mut upper, _) = scratch.select_nth_unstable_by(middle, f64::total_cmp);
-    // For an even count, the mean of the two middle values: negating the targets then negates
-    // the map exactly, so the forest is the same up to the sign of its leaves.
-    let median = match below.iter().copied().max_by(f64::total_cmp) {
-        Some(lower) if targets.len() % 2 == 0 => lower / 2.0 + upper / 2.0,
-        _ => upper,
-    };
-    let min = targets.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = targets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    // Halves keep every difference finite for targets near the largest float.
-    let half_spread = (max / 2.0 - median / 2.0).max(median / 2.0 - min / 2.0);
-    if half_spread == 0.0 {
-        return vec![0.0; targets.len()];
-    }
-    targets.iter().map(|&y| ((y / 2.0 - median / 2.0) / half_spread).clamp(-1.0, 1.0)).collect()
+    let scale = TargetScale::of(targets);
+    targets.iter().map(|&y| scale.normalize(y)).collect()
 }
 
 /// The best cut found at a node.
@@ -683,6 +721,17 @@ mod tests {
         assert_eq!(normalized_targets(&[-1.7e308, 0.0, 1.7e308]), vec![-1.0, 0.0, 1.0]);
         assert_eq!(normalized_targets(&[5.0, 5.0]), vec![0.0, 0.0]);
         assert_eq!(normalized_targets(&[]), Vec::<f64>::new());
+    }
+
+    #[test]
+    fn restoring_inverts_the_normalization() {
+        for targets in [vec![2.0, 10.0, 3.0], vec![-1.7e308, 0.0, 1.7e308], vec![5.0, 5.0]] {
+            let scale = TargetScale::of(&targets);
+            for &y in &targets {
+                assert_eq!(scale.restore(scale.normalize(y)), y);
+            }
+            assert!(scale.restore(1.0).is_finite() && scale.restore(-1.0).is_finite());
+        }
     }
 
     #[test]

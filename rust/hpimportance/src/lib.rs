@@ -44,7 +44,8 @@ pub mod space;
 pub use data::Dataset;
 pub use error::Error;
 pub use fanova::{
-    fanova, summarize, tree_variances, variances_of_trees, FanovaResult, TreeVariances,
+    decompositions_of_trees, fanova, summarize, summarize_detail, tree_decomposition,
+    tree_variances, variances_of_trees, Detail, DetailResult, FanovaResult, TreeVariances,
 };
 pub use forest::{ForestParams, Node, RandomForest, Tree, TreeBuilder};
 pub use parallel::WorkerPool;
