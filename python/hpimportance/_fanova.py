@@ -264,7 +264,7 @@ def _marginal_values(
                 if not ok.all():
                     raise ValueError(
                         f"The marginal of categorical {name!r} is evaluated at choice indices "
-                        f"in 0..{len(param.choices) - 1}, got {array[~ok][0]!r}."
+                        f"in 0..{len(param.choices) - 1}, got {float(array[~ok][0])!r}."
                     )
             elif not np.isfinite(array).all() or (param.log and (array <= 0).any()):
                 positive = " and positive (log=True)" if param.log else ""

@@ -207,6 +207,6 @@ def check_arrays(
             if not is_index.all():
                 raise ValueError(
                     f"Column {column} ({param.name!r}) must hold choice indices in "
-                    f"0..{n_choices - 1}, got {active[~is_index][0]!r}."
+                    f"0..{n_choices - 1}, got {float(active[~is_index][0])!r}."
                 )
     return x_array, y_array
