@@ -149,6 +149,48 @@ pub fn fanova(
     Ok(summarize(&per_tree, n_params))
 }
 
+/// [`fanova()`] with the pairwise importances and marginal curves that `detail` asks for,
+/// computed from the same trees.
+///
+/// ```
+/// use hpimportance::{fanova_with_detail, Dataset, Detail, Domain, ForestParams, SearchSpace};
+///
+/// // y = x0 * x1 on [-1, 1]^2: all variance is interaction, none is a main effect.
+/// let space = SearchSpace::new(vec![Domain::Numeric { low: -1.0, high: 1.0 }; 2])?;
+/// let grid: Vec<f64> = (0..30).map(|i| -1.0 + 2.0 * i as f64 / 29.0).collect();
+/// let (mut x, mut y) = (Vec::new(), Vec::new());
+/// for &a in &grid {
+///     for &b in &grid {
+///         x.extend([a, b]);
+///         y.push(a * b);
+///     }
+/// }
+/// let detail = Detail::new(vec![(0, 1)], vec![(0, vec![-0.5, 0.5])], &space)?;
+/// let data = Dataset::new(&x, &y, &space)?;
+/// let (result, detailed) = fanova_with_detail(data, ForestParams::new(16, 64, 0)?, None, &detail)?;
+/// assert!(result.importances.iter().all(|&share| share < 0.05));
+/// assert!(detailed.pairwise[0] > 0.9);
+/// // Averaged over x1, the product is 0 whatever x0 is.
+/// assert!(detailed.marginal_mean[0].iter().all(|m| m.abs() < 0.05));
+/// # Ok::<(), hpimportance::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`fanova()`].
+pub fn fanova_with_detail(
+    data: Dataset<'_>,
+    params: ForestParams,
+    n_threads: Option<usize>,
+    detail: &Detail,
+) -> Result<(FanovaResult, DetailResult), Error> {
+    let pool = WorkerPool::new(n_threads, params.n_trees())?;
+    let builder = TreeBuilder::new(data, params);
+    // Under two rows there is no variance to explain: no tree is fitted.
+    let n_trees = if data.n_rows() < 2 { 0 } else { params.n_trees() };
+    let per_tree = decompositions_of_trees(&builder, 0..n_trees, detail, &pool);
+    Ok((summarize(&per_tree, data.n_params()), summarize_detail(&per_tree, detail, &builder)))
+}
+
 /// Fits the trees numbered `trees` and decomposes each, in parallel on `pool`, returning them
 /// in tree order. Callers that must stay responsive (to Ctrl-C, say) can feed [`summarize`]
 /// with the results of several consecutive ranges.

@@ -27,6 +27,11 @@
 //! # Ok::<(), hpimportance::Error>(())
 //! ```
 //!
+//! [`fanova_with_detail`] also gives pairwise importances (what two parameters explain
+//! together beyond their own shares) and marginal curves, for plots. The crate's
+//! `examples/tuning_history.rs` walks through both on a made-up tuning history:
+//! `cargo run --release --example tuning_history`.
+//!
 //! Modules:
 //! * [`space`]: parameter domains and the measure importances are computed under;
 //! * [`data`]: the validated configuration matrix and targets;
@@ -44,8 +49,9 @@ pub mod space;
 pub use data::Dataset;
 pub use error::Error;
 pub use fanova::{
-    decompositions_of_trees, fanova, summarize, summarize_detail, tree_decomposition,
-    tree_variances, variances_of_trees, Detail, DetailResult, FanovaResult, TreeVariances,
+    decompositions_of_trees, fanova, fanova_with_detail, summarize, summarize_detail,
+    tree_decomposition, tree_variances, variances_of_trees, Detail, DetailResult, FanovaResult,
+    TreeVariances,
 };
 pub use forest::{ForestParams, Node, RandomForest, Tree, TreeBuilder};
 pub use parallel::WorkerPool;
