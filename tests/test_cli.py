@@ -146,7 +146,18 @@ def test_module_entry_point_runs() -> None:
     assert json.loads(completed.stdout)["study"] == "digits-svc"
 
 
-@pytest.mark.parametrize("name", ["q?x.db", "h#x.db", "pct%41.db", "with space.db"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            "q?x.db",
+            marks=pytest.mark.skipif(sys.platform == "win32", reason="'?' is not allowed there"),
+        ),
+        "h#x.db",
+        "pct%41.db",
+        "with space.db",
+    ],
+)
 def test_any_file_name_is_read_and_nothing_is_written(
     name: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -200,6 +211,7 @@ def test_absurd_tree_count_is_an_error_not_a_crash(capsys: pytest.CaptureFixture
     assert "n_trees" in capsys.readouterr().err
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Popen.send_signal has no SIGINT on Windows")
 def test_ctrl_c_ends_the_command_quietly(tmp_path: Path) -> None:
     # A long evaluation (many trees on 10,139 trials) interrupted as a user would: the command
     # stops within seconds, prints one line and exits with the shell's status for SIGINT.

@@ -431,6 +431,7 @@ def _evaluate_in_child(study: Study, queue: multiprocessing.Queue) -> None:
     queue.put(FanovaImportanceEvaluator(seed=0).evaluate(study))
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no fork")
 def test_forked_child_can_evaluate(mixed_study: Study) -> None:
     # A child forked after the parent ran its worker threads must not inherit a locked pool.
     expected = FanovaImportanceEvaluator(seed=0).evaluate(mixed_study)

@@ -3,6 +3,12 @@
 import numpy as np
 import numpy.typing as npt
 
+# PyO3 lists every name the module adds in `__all__`; stubtest checks that this list matches.
+__all__ = [
+    "__version__",
+    "fanova",
+]
+
 __version__: str
 
 def fanova(
