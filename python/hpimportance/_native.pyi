@@ -7,6 +7,7 @@ import numpy.typing as npt
 __all__ = [
     "__version__",
     "fanova",
+    "fanova_detail",
 ]
 
 __version__: str
