@@ -11,10 +11,9 @@ from optuna.importance import BaseImportanceEvaluator
 
 from hpimportance import _native
 from hpimportance import _trials
-from hpimportance._checks import check_count
-from hpimportance._checks import check_seed
-from hpimportance._checks import MAX_TREES
-from hpimportance._checks import UNLIMITED_DEPTH
+from hpimportance._checks import check_forest_settings
+from hpimportance._space import Categorical
+from hpimportance._space import column_bounds
 
 
 if TYPE_CHECKING:
@@ -77,15 +76,8 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         n_threads: int | None = None,
         log_scale: bool = False,
     ) -> None:
-        self._n_trees = check_count("n_trees", n_trees)
-        if self._n_trees > MAX_TREES:
-            raise ValueError(f"n_trees must be at most {MAX_TREES:,}, got {self._n_trees}.")
-        self._max_depth = min(check_count("max_depth", max_depth), UNLIMITED_DEPTH)
-        self._seed = check_seed(seed)
-        # Threads beyond one per tree would have nothing to do.
-        self._n_threads = (
-            None if n_threads is None else min(check_count("n_threads", n_threads), self._n_trees)
-        )
+        settings = check_forest_settings(n_trees, max_depth, seed, n_threads)
+        self._n_trees, self._max_depth, self._seed, self._n_threads = settings
         if not isinstance(log_scale, bool):
             raise TypeError(f"log_scale must be True or False, got {log_scale!r}.")
         self._log_scale = log_scale
@@ -97,31 +89,16 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         *,
         target: Callable[[FrozenTrial], float] | None = None,
     ) -> dict[str, float]:
-        params = _trials.check_params_argument(params)
-        if target is None and study._is_multi_objective():
-            raise ValueError(
-                "The study has several objectives, so fANOVA needs to know which one to "
-                "analyse: pass target, for example target=lambda t: t.values[0] for the first."
-            )
+        arrays = _trials.forest_arrays(study, params, target, method="fANOVA")
+        result = dict.fromkeys(arrays.names, 0.0)
+        if not arrays.space:
+            return result
 
-        trials = _trials.completed_trials(study)
-        distributions = _trials.search_space(trials, params)
-        names = list(distributions)
-        varying = {name: dist for name, dist in distributions.items() if not dist.single()}
-        if not varying:
-            return {name: 0.0 for name in names}
-
-        kept, values = _trials.usable_trials(trials, names, target)
-        if len(kept) <= 1:
-            return {name: 0.0 for name in names}
-
-        x = np.empty((len(kept), len(varying)), dtype=np.float64)
-        for column, (name, distribution) in enumerate(varying.items()):
-            x[:, column] = _trials.parameter_column(kept, name, distribution)
-        low, high, n_choices = (list(v) for v in zip(*map(_trials.bounds, varying.values())))
+        x = arrays.x
+        low, high, n_choices = column_bounds(arrays.space)
         if self._log_scale:
-            for column, distribution in enumerate(varying.values()):
-                if getattr(distribution, "log", False):
+            for column, param in enumerate(arrays.space):
+                if not isinstance(param, Categorical) and param.log:
                     # The forest's cuts depend only on the order of values, which log keeps.
                     x[:, column] = np.log(x[:, column])
                     low[column] = math.log(low[column])
@@ -130,7 +107,7 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         seed = self._seed if self._seed is not None else random.getrandbits(64)
         importances, _std, _n_trees_used = _native.fanova(
             x,
-            values,
+            arrays.y,
             low,
             high,
             n_choices,
@@ -140,6 +117,5 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
             n_threads=self._n_threads,
         )
 
-        result = {name: 0.0 for name in names}
-        result.update(zip(varying, importances.tolist()))
+        result.update(zip((param.name for param in arrays.space), importances.tolist()))
         return _trials.sort_by_importance(result)
