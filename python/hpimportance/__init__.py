@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from hpimportance._mdi import mean_decrease_impurity
 from hpimportance._native import __version__
 from hpimportance._space import Categorical
 from hpimportance._space import Float
@@ -29,13 +30,16 @@ __all__ = [
     "FanovaImportanceEvaluator",
     "Float",
     "Int",
+    "MeanDecreaseImpurityImportanceEvaluator",
     "Param",
     "__version__",
+    "mean_decrease_impurity",
 ]
 
 # The evaluators subclass Optuna's base class, so they import Optuna: they load on first use.
 _EVALUATORS = {
     "FanovaImportanceEvaluator": "hpimportance._optuna_fanova",
+    "MeanDecreaseImpurityImportanceEvaluator": "hpimportance._optuna_mdi",
 }
 
 
