@@ -9,9 +9,10 @@ studies (the mixed studies of ``bench_fanova.py``: 8 parameters of every kind):
   ``RandomForestRegressor``).
 
 The evaluators take turns, one call each per round, so that a machine shared with other work
-slows them alike. It prints a table of median wall-clock times with the ratios Optuna/ours, the
-issue's target with whether it is met, the importances of both side by side at each size, and
-last one line of JSON with every number. Run it from the repository root::
+slows them alike. It prints a table of median wall-clock and CPU times (CPU time summed over
+all threads: the work done, which other load on the machine changes less) with the ratios
+Optuna/ours, the issue's target with whether it is met, the importances of both side by side at
+each size, and last one line of JSON with every number. Run it from the repository root::
 
     python benches/bench_mdi.py                  # 1,000 and 10,000 trials; ~2 minutes
     python benches/bench_mdi.py --sizes 1000 --rounds 3
@@ -66,12 +67,16 @@ def make_evaluator(name: str, seed: int) -> BaseImportanceEvaluator:
     raise ValueError(f"Unknown evaluator {name!r}.")
 
 
-def time_evaluator(study: optuna.Study, name: str, seed: int) -> tuple[float, dict[str, float]]:
-    """Seconds of one ``get_param_importances`` call, and the normalized importances."""
+def time_evaluator(
+    study: optuna.Study, name: str, seed: int
+) -> tuple[float, float, dict[str, float]]:
+    """Wall-clock and CPU seconds of one ``get_param_importances`` call, and the normalized
+    importances."""
     evaluator = make_evaluator(name, seed)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     importances = optuna.importance.get_param_importances(study, evaluator=evaluator)
-    return time.perf_counter() - start, {k: float(v) for k, v in importances.items()}
+    wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    return wall, cpu, {k: float(v) for k, v in importances.items()}
 
 
 def rounds_for(n_trials: int, args: argparse.Namespace) -> int:
@@ -81,21 +86,26 @@ def rounds_for(n_trials: int, args: argparse.Namespace) -> int:
     return 9 if n_trials <= 2_000 else 5
 
 
+Times = dict[str, dict[str, list[float]]]
+"""Per evaluator, the wall-clock ("wall") and CPU ("cpu") seconds of each call."""
+
+
 def run_case(
     n_trials: int, args: argparse.Namespace, progress: Console
-) -> tuple[dict[str, list[float]], dict[str, dict[str, float]]]:
+) -> tuple[Times, dict[str, dict[str, float]]]:
     progress.log(f"building the {MIXED} study of {n_trials:,} trials")
     study = build_study(MIXED, n_trials, args.seed)
-    times: dict[str, list[float]] = {name: [] for name in EVALUATORS}
+    times: Times = {name: {"wall": [], "cpu": []} for name in EVALUATORS}
     importances: dict[str, dict[str, float]] = {}
     for round_index in range(rounds_for(n_trials, args)):
         for name in EVALUATORS:
-            seconds, result = time_evaluator(study, name, args.seed)
-            times[name].append(seconds)
+            wall, cpu, result = time_evaluator(study, name, args.seed)
+            times[name]["wall"].append(wall)
+            times[name]["cpu"].append(cpu)
             importances.setdefault(name, result)
         progress.log(
             f"{n_trials:,} trials, round {round_index + 1}: "
-            + ", ".join(f"{name} {_seconds(times[name][-1])}" for name in EVALUATORS)
+            + ", ".join(f"{name} {_seconds(times[name]['wall'][-1])}" for name in EVALUATORS)
         )
     return times, importances
 
@@ -113,7 +123,7 @@ def _seconds(value: float | None) -> str:
 
 
 def print_report(
-    results: dict[int, dict[str, list[float]]],
+    results: dict[int, Times],
     importances: dict[int, dict[str, dict[str, float]]],
     info: dict[str, Any],
     console: Console,
@@ -125,32 +135,42 @@ def print_report(
         "n_trees=64, max_depth=64, seed fixed; wall-clock seconds of get_param_importances, "
         "the evaluators taking turns."
     )
-    table = Table(title="Mean decrease impurity, median wall-clock time")
-    for header in ("trials", "evaluator", "runs", "median", "min - max", "optuna / this"):
+    table = Table(title="Mean decrease impurity, median times")
+    headers = ("trials", "evaluator", "runs", "wall", "min - max", "optuna / this", "CPU")
+    for header in (*headers, "optuna / this\n(CPU)"):
         table.add_column(header, justify="left" if header == "evaluator" else "right")
     rows = []
     for n_trials, times in results.items():
-        optuna_median = statistics.median(times[OPTUNA])
+        optuna_wall = statistics.median(times[OPTUNA]["wall"])
+        optuna_cpu = statistics.median(times[OPTUNA]["cpu"])
         for name in EVALUATORS:
-            median = statistics.median(times[name])
-            ratio = optuna_median / median if name != OPTUNA else None
+            wall = times[name]["wall"]
+            median = statistics.median(wall)
+            median_cpu = statistics.median(times[name]["cpu"])
+            ratio = optuna_wall / median if name != OPTUNA else None
+            cpu_ratio = optuna_cpu / median_cpu if name != OPTUNA and median_cpu > 0 else None
             rows.append(
                 {
                     "trials": n_trials,
                     "evaluator": name,
-                    "runs": len(times[name]),
+                    "runs": len(wall),
                     "median_s": median,
-                    "times_s": times[name],
+                    "median_cpu_s": median_cpu,
+                    "times_s": wall,
+                    "cpu_times_s": times[name]["cpu"],
                     "optuna_over_this": ratio,
+                    "optuna_over_this_cpu": cpu_ratio,
                 }
             )
             table.add_row(
                 f"{n_trials:,}",
                 name,
-                str(len(times[name])),
+                str(len(wall)),
                 _seconds(median),
-                f"{_seconds(min(times[name]))} - {_seconds(max(times[name]))}",
+                f"{_seconds(min(wall))} - {_seconds(max(wall))}",
                 "" if ratio is None else _times(ratio),
+                _seconds(median_cpu),
+                "" if cpu_ratio is None else _times(cpu_ratio),
             )
         table.add_section()
     console.print(table)
@@ -219,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in EVALUATORS:
         time_evaluator(warm_up, name, args.seed)
 
-    results: dict[int, dict[str, list[float]]] = {}
+    results: dict[int, Times] = {}
     importances: dict[int, dict[str, dict[str, float]]] = {}
     for n_trials in args.sizes or DEFAULT_SIZES:
         results[n_trials], importances[n_trials] = run_case(n_trials, args, progress)
