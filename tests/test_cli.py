@@ -2,17 +2,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import optuna
 import pytest
 
+from hpimportance import MeanDecreaseImpurityImportanceEvaluator
 from hpimportance._cli import main
+
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -220,6 +227,76 @@ def test_ctrl_c_ends_the_command_quietly(tmp_path: Path) -> None:
         [*command, "--n-trees", "100000"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
     )
     time.sleep(6.0)  # past loading the study, into fitting trees
+    process.send_signal(signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    assert process.returncode == 130
+    assert err.decode().strip() == "hpimportance: interrupted"
+
+
+def test_mean_decrease_impurity_evaluator(
+    capsys: pytest.CaptureFixture[str], shipped_study: Callable[[str], optuna.Study]
+) -> None:
+    path = DATA / "digits-svc.db"
+    before = _digest(path)
+
+    report = _run_json(capsys, str(path), "--evaluator", "mean-decrease-impurity", "--seed", "3")
+
+    assert _digest(path) == before
+    assert report["evaluator"] == "mean-decrease-impurity"
+    evaluator = MeanDecreaseImpurityImportanceEvaluator(seed=3)
+    expected = optuna.importance.get_param_importances(
+        shipped_study("digits-svc"), evaluator=evaluator
+    )
+    assert report["importances"] == expected
+    assert set(expected) == {"kernel", "C", "gamma"}
+
+
+def test_log_scale_is_for_fanova_only(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(DATA / "digits-svc.db"), "--evaluator", "mean-decrease-impurity", "--log-scale"])
+    assert exit_info.value.code == 2
+    assert "--log-scale" in capsys.readouterr().err
+
+
+def _worker_cpu_seconds(pid: int) -> float:
+    """CPU time spent by the threads of process ``pid`` other than its main thread."""
+    ticks = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if task.name == str(pid):
+            continue
+        try:
+            fields = (task / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # the thread ended
+        ticks += int(fields[11]) + int(fields[12])  # utime and stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_until_fitting(process: subprocess.Popen[bytes]) -> None:
+    """Returns once the worker threads of ``process`` have fitted trees for a while (the
+    threads numpy starts at import stay idle), or after 6 s where ``/proc`` cannot tell."""
+    if not Path(f"/proc/{process.pid}/task").is_dir():
+        time.sleep(6.0)
+        return
+    deadline = time.monotonic() + 120.0
+    while time.monotonic() < deadline and process.poll() is None:
+        if _worker_cpu_seconds(process.pid) > 0.5:
+            return
+        time.sleep(0.1)
+
+
+def test_ctrl_c_ends_mean_decrease_impurity_quietly() -> None:
+    # 100,000 trees on 1,500 trials take minutes; chunks of trees take milliseconds.
+    command = [sys.executable, "-m", "hpimportance", str(DATA / "digits-svc.db")]
+    options = ["--evaluator", "mean-decrease-impurity", "--n-trees", "100000", "--threads", "2"]
+    process = subprocess.Popen(
+        [*command, *options], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+    )
+    _wait_until_fitting(process)
     process.send_signal(signal.SIGINT)
     try:
         _, err = process.communicate(timeout=30)

@@ -20,6 +20,7 @@ from typing import Any
 from hpimportance._fanova import fanova
 from hpimportance._fanova import FanovaResult
 from hpimportance._fanova import Marginal
+from hpimportance._mdi import mean_decrease_impurity
 from hpimportance._native import __version__
 from hpimportance._space import Categorical
 from hpimportance._space import Float
@@ -34,14 +35,17 @@ __all__ = [
     "Float",
     "Int",
     "Marginal",
+    "MeanDecreaseImpurityImportanceEvaluator",
     "Param",
     "__version__",
     "fanova",
+    "mean_decrease_impurity",
 ]
 
 # The evaluators subclass Optuna's base class, so they import Optuna: they load on first use.
 _EVALUATORS = {
     "FanovaImportanceEvaluator": "hpimportance._optuna_fanova",
+    "MeanDecreaseImpurityImportanceEvaluator": "hpimportance._optuna_mdi",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from typing import NamedTuple
 
 
 MAX_SEED = 2**64 - 1
@@ -37,3 +38,30 @@ def check_seed(seed: object) -> int | None:
     if not 0 <= number <= MAX_SEED:
         raise ValueError(f"seed must be in [0, 2**64 - 1], got {number}.")
     return number
+
+
+class ForestSettings(NamedTuple):
+    """Checked settings of a random forest."""
+
+    n_trees: int
+    max_depth: int
+    seed: int | None
+    n_threads: int | None
+
+
+def check_forest_settings(
+    n_trees: object, max_depth: object, seed: object, n_threads: object
+) -> ForestSettings:
+    """The forest settings as checked numbers, or a ``TypeError``/``ValueError`` naming one.
+
+    ``n_trees`` may be at most :data:`MAX_TREES`; ``max_depth`` is capped at
+    :data:`UNLIMITED_DEPTH` and ``n_threads`` at ``n_trees``, beyond which they change nothing.
+    """
+    trees = check_count("n_trees", n_trees)
+    if trees > MAX_TREES:
+        raise ValueError(f"n_trees must be at most {MAX_TREES:,}, got {trees}.")
+    depth = min(check_count("max_depth", max_depth), UNLIMITED_DEPTH)
+    checked_seed = check_seed(seed)
+    # Threads beyond one per tree would have nothing to do.
+    threads = None if n_threads is None else min(check_count("n_threads", n_threads), trees)
+    return ForestSettings(trees, depth, checked_seed, threads)

@@ -14,13 +14,11 @@ from typing import Union
 import numpy as np
 
 from hpimportance import _native
-from hpimportance._checks import check_count
-from hpimportance._checks import check_seed
-from hpimportance._checks import MAX_TREES
-from hpimportance._checks import UNLIMITED_DEPTH
+from hpimportance._checks import check_forest_settings
 from hpimportance._space import Categorical
 from hpimportance._space import check_arrays
 from hpimportance._space import check_space
+from hpimportance._space import column_bounds
 from hpimportance._space import Float
 from hpimportance._space import Int
 from hpimportance._space import Param
@@ -130,15 +128,10 @@ def fanova(
     """
     params = check_space(space)
     x_array, y_array = check_arrays(params, x, y)
-    n_trees = check_count("n_trees", n_trees)
-    if n_trees > MAX_TREES:
-        raise ValueError(f"n_trees must be at most {MAX_TREES:,}, got {n_trees}.")
-    max_depth = min(check_count("max_depth", max_depth), UNLIMITED_DEPTH)
-    chosen_seed = check_seed(seed)
-    if chosen_seed is None:
-        chosen_seed = random.getrandbits(64)
-    # Threads beyond one per tree would have nothing to do.
-    threads = None if n_threads is None else min(check_count("n_threads", n_threads), n_trees)
+    n_trees, max_depth, checked_seed, threads = check_forest_settings(
+        n_trees, max_depth, seed, n_threads
+    )
+    chosen_seed = random.getrandbits(64) if checked_seed is None else checked_seed
     if not isinstance(log_scale, bool):
         raise TypeError(f"log_scale must be True or False, got {log_scale!r}.")
 
@@ -149,7 +142,10 @@ def fanova(
     if any(is_log):
         x_array = x_array.copy()
         x_array[:, is_log] = np.log(x_array[:, is_log])
-    low, high, n_choices = _bounds(params, is_log)
+    low, high, n_choices = column_bounds(params)
+    for column, log in enumerate(is_log):
+        if log:
+            low[column], high[column] = math.log(low[column]), math.log(high[column])
 
     settings = {"n_trees": n_trees, "max_depth": max_depth, "seed": chosen_seed}
     if not pair_names and not curves:
@@ -192,24 +188,6 @@ def fanova(
         },
         n_trees_used=n_used,
     )
-
-
-def _bounds(
-    params: Sequence[Param], is_log: list[bool]
-) -> tuple[list[float], list[float], list[int]]:
-    low: list[float] = []
-    high: list[float] = []
-    n_choices: list[int] = []
-    for param, log in zip(params, is_log):
-        if isinstance(param, Categorical):
-            low.append(0.0)
-            high.append(0.0)
-            n_choices.append(len(param.choices))
-        else:
-            low.append(math.log(param.low) if log else float(param.low))
-            high.append(math.log(param.high) if log else float(param.high))
-            n_choices.append(0)
-    return low, high, n_choices
 
 
 def _check_name(names: Sequence[str], name: object, argument: str) -> str:

@@ -8,6 +8,7 @@ __all__ = [
     "__version__",
     "fanova",
     "fanova_detail",
+    "mean_decrease_impurity",
 ]
 
 __version__: str
@@ -60,4 +61,23 @@ def fanova_detail(
     importance beyond its two main effects (``pairs`` holds column indices), and for each
     ``(column, values)`` of ``points`` the forest's marginal at those values: its mean over
     trees and the trees' standard deviation, in the units of ``y``.
+    """
+
+def mean_decrease_impurity(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    low: list[float],
+    high: list[float],
+    n_choices: list[int],
+    *,
+    n_trees: int,
+    max_depth: int,
+    seed: int,
+    n_threads: int | None = None,
+) -> tuple[npt.NDArray[np.float64], int]:
+    """Mean decrease impurity of a forest fitted to ``x`` (rows: trials) and ``y``.
+
+    Columns are described as for :func:`fanova`. Returns each column's importance (summing to
+    1, or all 0 when no tree has a cut that reduces the error) and the number of trees with at
+    least one cut that they average.
     """

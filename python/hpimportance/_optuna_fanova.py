@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from optuna.importance import BaseImportanceEvaluator
 
 from hpimportance import _trials
-from hpimportance._checks import check_count
-from hpimportance._checks import check_seed
-from hpimportance._checks import MAX_TREES
-from hpimportance._checks import UNLIMITED_DEPTH
+from hpimportance._checks import check_forest_settings
 from hpimportance._fanova import fanova
 
 
@@ -75,15 +71,8 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         n_threads: int | None = None,
         log_scale: bool = False,
     ) -> None:
-        self._n_trees = check_count("n_trees", n_trees)
-        if self._n_trees > MAX_TREES:
-            raise ValueError(f"n_trees must be at most {MAX_TREES:,}, got {self._n_trees}.")
-        self._max_depth = min(check_count("max_depth", max_depth), UNLIMITED_DEPTH)
-        self._seed = check_seed(seed)
-        # Threads beyond one per tree would have nothing to do.
-        self._n_threads = (
-            None if n_threads is None else min(check_count("n_threads", n_threads), self._n_trees)
-        )
+        settings = check_forest_settings(n_trees, max_depth, seed, n_threads)
+        self._n_trees, self._max_depth, self._seed, self._n_threads = settings
         if not isinstance(log_scale, bool):
             raise TypeError(f"log_scale must be True or False, got {log_scale!r}.")
         self._log_scale = log_scale
@@ -95,39 +84,20 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         *,
         target: Callable[[FrozenTrial], float] | None = None,
     ) -> dict[str, float]:
-        params = _trials.check_params_argument(params)
-        if target is None and study._is_multi_objective():
-            raise ValueError(
-                "The study has several objectives, so fANOVA needs to know which one to "
-                "analyse: pass target, for example target=lambda t: t.values[0] for the first."
-            )
+        arrays = _trials.forest_arrays(study, params, target, method="fANOVA")
+        result = dict.fromkeys(arrays.names, 0.0)
+        if not arrays.space:
+            return result
 
-        trials = _trials.completed_trials(study)
-        distributions = _trials.search_space(trials, params)
-        names = list(distributions)
-        varying = {name: dist for name, dist in distributions.items() if not dist.single()}
-        if not varying:
-            return {name: 0.0 for name in names}
-
-        kept, values = _trials.usable_trials(trials, names, target)
-        if len(kept) <= 1:
-            return {name: 0.0 for name in names}
-
-        space = [_trials.to_param(name, distribution) for name, distribution in varying.items()]
-        x = np.empty((len(kept), len(varying)), dtype=np.float64)
-        for column, (name, distribution) in enumerate(varying.items()):
-            x[:, column] = _trials.parameter_column(kept, name, distribution)
         importances = fanova(
-            space,
-            x,
-            values,
+            arrays.space,
+            arrays.x,
+            arrays.y,
             n_trees=self._n_trees,
             max_depth=self._max_depth,
             seed=self._seed,
             n_threads=self._n_threads,
             log_scale=self._log_scale,
         ).importances
-
-        result = {name: 0.0 for name in names}
         result.update(importances)
         return _trials.sort_by_importance(result)

@@ -210,3 +210,21 @@ def check_arrays(
                     f"0..{n_choices - 1}, got {float(active[~is_index][0])!r}."
                 )
     return x_array, y_array
+
+
+def column_bounds(space: Sequence[Param]) -> tuple[list[float], list[float], list[int]]:
+    """``(low, high, n_choices)`` per parameter as the native module takes them: the range of a
+    numeric parameter with ``n_choices`` 0, or ``(0, 0, len(choices))`` for a categorical."""
+    low: list[float] = []
+    high: list[float] = []
+    n_choices: list[int] = []
+    for param in space:
+        if isinstance(param, Categorical):
+            low.append(0.0)
+            high.append(0.0)
+            n_choices.append(len(param.choices))
+        else:
+            low.append(float(param.low))
+            high.append(float(param.high))
+            n_choices.append(0)
+    return low, high, n_choices

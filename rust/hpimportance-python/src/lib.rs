@@ -75,24 +75,7 @@ fn run_fanova(
     if n_threads == Some(0) {
         return Err(to_py_err(Error::InvalidForestSetting { name: "n_threads", value: 0 }));
     }
-    // `as_slice` would also accept a Fortran-ordered array and read its columns as rows.
-    let x_view = x.as_array();
-    let x_values = x_view.as_slice().ok_or_else(|| {
-        PyValueError::new_err(
-            "x must be a C-contiguous float64 array; \
-             pass np.ascontiguousarray(x, dtype=np.float64)",
-        )
-    })?;
-    let y_values = y.as_slice().map_err(|_| {
-        PyValueError::new_err("y must be a contiguous float64 array; pass np.ascontiguousarray(y)")
-    })?;
-    let (x_rows, x_cols) = x_view.dim();
-    if x_cols != space.len() {
-        return Err(to_py_err(Error::ColumnCountMismatch { x_cols, n_params: space.len() }));
-    }
-    if x_rows != y_values.len() {
-        return Err(to_py_err(Error::RowCountMismatch { x_rows, y_len: y_values.len() }));
-    }
+    let (x_values, y_values) = checked_slices(x, y, space)?;
     let data = Dataset::new(x_values, y_values, space).map_err(to_py_err)?;
 
     let (pool, builder) = py
@@ -178,10 +161,86 @@ fn fanova_detail<'py>(
     ))
 }
 
+/// The values of `x` (row-major) and `y` as slices, checked to fit `space`.
+fn checked_slices<'a>(
+    x: &'a PyReadonlyArray2<'_, f64>,
+    y: &'a PyReadonlyArray1<'_, f64>,
+    space: &SearchSpace,
+) -> PyResult<(&'a [f64], &'a [f64])> {
+    // `PyReadonlyArray::as_slice` would also accept a Fortran-ordered array and read its
+    // columns as rows; an `ndarray` view hands out a slice only in row-major order.
+    let x_view = x.as_array();
+    let (x_rows, x_cols) = x_view.dim();
+    let x_values = x_view.to_slice().ok_or_else(|| {
+        PyValueError::new_err(
+            "x must be a C-contiguous float64 array; \
+             pass np.ascontiguousarray(x, dtype=np.float64)",
+        )
+    })?;
+    let y_values = y.as_slice().map_err(|_| {
+        PyValueError::new_err("y must be a contiguous float64 array; pass np.ascontiguousarray(y)")
+    })?;
+    if x_cols != space.len() {
+        return Err(to_py_err(Error::ColumnCountMismatch { x_cols, n_params: space.len() }));
+    }
+    if x_rows != y_values.len() {
+        return Err(to_py_err(Error::RowCountMismatch { x_rows, y_len: y_values.len() }));
+    }
+    Ok((x_values, y_values))
+}
+
+/// Mean decrease impurity: `(importances, n_trees_used)`; see
+/// `hpimportance::mean_decrease_impurity`.
+#[pyfunction]
+#[pyo3(signature = (x, y, low, high, n_choices, *, n_trees, max_depth, seed, n_threads = None))]
+#[allow(clippy::too_many_arguments)]
+fn mean_decrease_impurity<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    low: Vec<f64>,
+    high: Vec<f64>,
+    n_choices: Vec<usize>,
+    n_trees: usize,
+    max_depth: usize,
+    seed: u64,
+    n_threads: Option<usize>,
+) -> PyResult<(Bound<'py, PyArray1<f64>>, usize)> {
+    let space = search_space(&low, &high, &n_choices)?;
+    let params = ForestParams::new(n_trees, max_depth, seed).map_err(to_py_err)?;
+    if n_threads == Some(0) {
+        return Err(to_py_err(Error::InvalidForestSetting { name: "n_threads", value: 0 }));
+    }
+    let (x_values, y_values) = checked_slices(&x, &y, &space)?;
+    let data = Dataset::new(x_values, y_values, &space).map_err(to_py_err)?;
+    if data.n_rows() < 2 {
+        return Ok((vec![0.0; space.len()].into_pyarray(py), 0));
+    }
+
+    let (pool, builder) = py
+        .detach(|| {
+            WorkerPool::new(n_threads, n_trees).map(|pool| (pool, TreeBuilder::new(data, params)))
+        })
+        .map_err(to_py_err)?;
+    let chunk = trees_per_chunk(pool.n_threads(), data.n_rows());
+    let mut per_tree = Vec::with_capacity(n_trees);
+    let mut start = 0;
+    while start < n_trees {
+        let end = (start + chunk).min(n_trees);
+        per_tree
+            .extend(py.detach(|| hpimportance::decreases_of_trees(&builder, start..end, &pool)));
+        py.check_signals()?;
+        start = end;
+    }
+    let result = hpimportance::summarize_decreases(&per_tree, space.len());
+    Ok((result.importances.into_pyarray(py), result.n_trees_used))
+}
+
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_function(wrap_pyfunction!(fanova, module)?)?;
     module.add_function(wrap_pyfunction!(fanova_detail, module)?)?;
+    module.add_function(wrap_pyfunction!(mean_decrease_impurity, module)?)?;
     Ok(())
 }

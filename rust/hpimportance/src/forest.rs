@@ -222,16 +222,60 @@ impl<'a> TreeBuilder<'a> {
     /// Grows tree number `index`; the result depends only on the data, the settings and
     /// `index`.
     pub fn fit_tree(&self, index: usize) -> Tree {
+        self.fit_tree_with_decreases(index).0
+    }
+
+    /// Grows tree number `index`, as [`fit_tree`](Self::fit_tree), and returns with it the
+    /// impurity decrease of its cuts summed per parameter (one entry per parameter, in column
+    /// order).
+    ///
+    /// The decrease of a cut is `W·I − W_L·I_L − W_R·I_R`, with `W` a node's bootstrap weight
+    /// (the draws of its rows) and `I` the weighted variance of its normalized targets: the
+    /// squared error the cut removes, which is what the cut was chosen to maximize. It is
+    /// computed from the cut's own score (the deviation of one side from the node's mean), so
+    /// it costs nothing beyond growing the tree, is never negative, and does not suffer the
+    /// cancellation of `Σw·y² − (Σw·y)²/W`.
+    pub fn fit_tree_with_decreases(&self, index: usize) -> (Tree, Vec<f64>) {
+        let (draws, rng) = self.bootstrap(index);
+        self.grow(&draws, rng)
+    }
+
+    /// How often each row is drawn into tree `index`'s bootstrap sample, and the generator
+    /// that then orders the parameters at each node.
+    fn bootstrap(&self, index: usize) -> (Vec<u32>, Xoshiro256PlusPlus) {
         let n_rows = self.data.n_rows();
-        if n_rows == 0 {
-            return Tree { nodes: vec![Node::Leaf { value: 0.0 }] };
-        }
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(tree_seed(self.params.seed, index));
         let mut draws = vec![0_u32; n_rows];
         for _ in 0..n_rows {
             draws[rng.random_range(0..n_rows)] += 1;
         }
-        Grower::new(self, &draws, rng).grow()
+        (draws, rng)
+    }
+
+    fn grow(&self, draws: &[u32], rng: Xoshiro256PlusPlus) -> (Tree, Vec<f64>) {
+        if draws.iter().all(|&count| count == 0) {
+            let tree = Tree { nodes: vec![Node::Leaf { value: 0.0 }] };
+            return (tree, vec![0.0; self.data.n_params()]);
+        }
+        Grower::new(self, draws, rng).grow()
+    }
+
+    /// Tree `index`'s bootstrap draws per row, for tests that recompute what a tree holds.
+    #[cfg(test)]
+    pub(crate) fn draws(&self, index: usize) -> Vec<u32> {
+        self.bootstrap(index).0
+    }
+
+    /// A tree grown on the given draws per row, for tests with hand-computed trees.
+    #[cfg(test)]
+    pub(crate) fn fit_tree_on_draws(&self, draws: &[u32]) -> (Tree, Vec<f64>) {
+        self.grow(draws, Xoshiro256PlusPlus::seed_from_u64(0))
+    }
+
+    /// The targets the trees are fitted to: the data's, mapped onto `[-1, 1]`.
+    #[cfg(test)]
+    pub(crate) fn normalized_targets(&self) -> &[f64] {
+        &self.targets
     }
 }
 
@@ -306,6 +350,14 @@ enum Cut {
     Category { param: usize, rank: u32 },
 }
 
+impl Cut {
+    fn param(&self) -> usize {
+        match *self {
+            Self::Numeric { param, .. } | Self::Category { param, .. } => param,
+        }
+    }
+}
+
 /// A node waiting to be grown: its rows are positions `start..end` of every block.
 struct Pending {
     node: usize,
@@ -354,6 +406,8 @@ struct Grower<'b, 'a> {
     scratch: Vec<Entry>,
     visit_order: Vec<usize>,
     nodes: Vec<Node>,
+    /// Per parameter, the impurity decrease of the cuts made on it so far.
+    decreases: Vec<f64>,
 }
 
 impl<'b, 'a> Grower<'b, 'a> {
@@ -398,10 +452,11 @@ impl<'b, 'a> Grower<'b, 'a> {
             scratch: vec![Entry { rank: 0, id: 0 }; n_drawn],
             visit_order: (0..n_params).collect(),
             nodes: Vec::new(),
+            decreases: vec![0.0; n_params],
         }
     }
 
-    fn grow(mut self) -> Tree {
+    fn grow(mut self) -> (Tree, Vec<f64>) {
         self.nodes.push(Node::Leaf { value: 0.0 });
         let mut stack = vec![Pending { node: 0, start: 0, end: self.n_drawn, depth: 0 }];
         while let Some(pending) = stack.pop() {
@@ -416,9 +471,10 @@ impl<'b, 'a> Grower<'b, 'a> {
             if totals.lowest_target == totals.highest_target {
                 continue; // pure
             }
-            let Some(cut) = self.best_cut(pending.start, pending.end, totals) else {
+            let Some((cut, score)) = self.best_cut(pending.start, pending.end, totals) else {
                 continue;
             };
+            self.decreases[cut.param()] += totals.weight * score;
 
             let left = self.nodes.len();
             let right = left + 1;
@@ -440,7 +496,7 @@ impl<'b, 'a> Grower<'b, 'a> {
             stack.push(Pending { node: right, start: middle, end: pending.end, depth });
             stack.push(Pending { node: left, start: pending.start, end: middle, depth });
         }
-        Tree { nodes: self.nodes }
+        (Tree { nodes: self.nodes }, self.decreases)
     }
 
     fn split_node(&self, cut: Cut, left: u32, right: u32) -> Node {
@@ -508,7 +564,9 @@ impl<'b, 'a> Grower<'b, 'a> {
     /// accumulated in different orders and differ in the last bits; scores within
     /// [`TIE_TOLERANCE`] of the best therefore count as ties, which keeps the tree the same
     /// when the targets are rescaled.
-    fn best_cut(&mut self, start: usize, end: usize, totals: NodeTotals) -> Option<Cut> {
+    ///
+    /// Returns the cut and its score.
+    fn best_cut(&mut self, start: usize, end: usize, totals: NodeTotals) -> Option<(Cut, f64)> {
         let n_params = self.visit_order.len();
         for i in (1..n_params).rev() {
             let j = below(&mut self.rng, i + 1);
@@ -517,15 +575,16 @@ impl<'b, 'a> Grower<'b, 'a> {
 
         let weight = totals.weight;
         let mean = totals.weighted_target / weight;
-        let mut best: Option<Cut> = None;
+        let mut best: Option<(Cut, f64)> = None;
         // The score a cut must beat (the best one's, plus the tie tolerance). Scores are
         // compared as `numerator > bar · denominator`, which keeps the division (tens of cycles)
         // out of the loop that runs for every row of every parameter.
         let mut bar = f64::NEG_INFINITY;
         let mut consider = |numerator: f64, denominator: f64, cut: &dyn Fn() -> Cut| {
             if numerator > bar * denominator {
-                bar = numerator / denominator * (1.0 + TIE_TOLERANCE);
-                best = Some(cut());
+                let score = numerator / denominator;
+                bar = score * (1.0 + TIE_TOLERANCE);
+                best = Some((cut(), score));
             }
         };
         for &param in &self.visit_order {

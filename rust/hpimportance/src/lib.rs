@@ -37,12 +37,14 @@
 //! * [`data`]: the validated configuration matrix and targets;
 //! * [`forest`]: the regression random forest (flat-array CART trees);
 //! * [`fanova`](mod@fanova): marginal variances of each tree by a single leaf sweep;
+//! * [`mdi`]: mean decrease impurity, the squared error each parameter's cuts remove;
 //! * [`parallel`]: the per-call worker pool.
 
 pub mod data;
 pub mod error;
 pub mod fanova;
 pub mod forest;
+pub mod mdi;
 pub mod parallel;
 pub mod space;
 
@@ -54,5 +56,8 @@ pub use fanova::{
     TreeVariances,
 };
 pub use forest::{ForestParams, Node, RandomForest, Tree, TreeBuilder};
+pub use mdi::{
+    decreases_of_trees, mean_decrease_impurity, summarize_decreases, MdiResult, TreeDecreases,
+};
 pub use parallel::WorkerPool;
 pub use space::{Domain, SearchSpace};

@@ -1,6 +1,9 @@
 //! The public API as another crate uses it.
 
-use hpimportance::{fanova, Dataset, Domain, Error, ForestParams, RandomForest, SearchSpace};
+use hpimportance::{
+    decreases_of_trees, fanova, mean_decrease_impurity, summarize_decreases, Dataset, Domain,
+    Error, ForestParams, RandomForest, SearchSpace, TreeBuilder, WorkerPool,
+};
 
 /// `y = 4 x0 + x1 + [0, 2, 0][c]` on a grid of 18 x 18 x 3 points.
 fn grid() -> (SearchSpace, Vec<f64>, Vec<f64>) {
@@ -60,4 +63,28 @@ fn invalid_input_is_a_typed_error() {
         fanova(data, ForestParams::new(4, 8, 0).unwrap(), Some(0)),
         Err(Error::InvalidForestSetting { name: "n_threads", value: 0 })
     );
+}
+
+#[test]
+fn mean_decrease_impurity_in_chunks_is_the_same() {
+    let (space, x, y) = grid();
+    let data = Dataset::new(&x, &y, &space).unwrap();
+    let params = ForestParams::new(10, 64, 3).unwrap();
+    let whole = mean_decrease_impurity(data, params, Some(2)).unwrap();
+
+    let builder = TreeBuilder::new(data, params);
+    let pool = WorkerPool::new(Some(2), 10).unwrap();
+    let mut per_tree = decreases_of_trees(&builder, 0..4, &pool);
+    per_tree.extend(decreases_of_trees(&builder, 4..10, &pool));
+    assert_eq!(summarize_decreases(&per_tree, 3), whole);
+
+    // The trees are those of the forest: MDI reads the same trees fANOVA does.
+    let forest = RandomForest::fit(data, params, Some(1)).unwrap();
+    for (index, tree) in forest.trees().iter().enumerate() {
+        assert_eq!(&builder.fit_tree_with_decreases(index).0, tree);
+    }
+    // The grid is noise-free and additive; x0 removes most of the error, then c, then x1.
+    let [x0, x1, c] = whole.importances[..] else { panic!("three importances expected") };
+    assert!(x0 > c && c > x1 && x1 > 0.0, "{:?}", whole.importances);
+    assert!((x0 + x1 + c - 1.0).abs() < 1e-12);
 }
