@@ -16,8 +16,10 @@
 //!   variance below machine epsilon on the raw targets, depends on their scale.)
 //!
 //! Every tree draws from its own generator seeded from `(seed, tree index)`, so a forest is the
-//! same whatever the number of threads. Rows are sorted once per parameter for all trees, and
-//! each node partitions the sorted lists stably: growing a tree costs `O(d · n · depth)`.
+//! same whatever the number of threads. The rows are put in a canonical order before anything
+//! is drawn (see [`TreeBuilder::new`]), so it is also the same whatever the order of the rows.
+//! Rows are sorted once per parameter for all trees, and each node partitions the sorted lists
+//! stably: growing a tree costs `O(d · n · depth)`.
 
 use rand::{Rng, RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -177,11 +179,15 @@ pub struct TreeBuilder<'a> {
 
 impl<'a> TreeBuilder<'a> {
     /// Sorts every column once for all the trees to come.
+    ///
+    /// The rows are first put in a canonical order, so that the trees depend on the set of
+    /// rows and not on the order they come in: the bootstrap draws row positions, and without
+    /// it, shuffling the trials would reshuffle the forest.
     pub fn new(data: Dataset<'a>, params: ForestParams) -> Self {
-        let n_rows = data.n_rows();
+        let order = canonical_order(&data);
         let columns = (0..data.n_params())
             .map(|param| {
-                let values: Vec<f64> = (0..n_rows).map(|row| data.value(row, param)).collect();
+                let values: Vec<f64> = order.iter().map(|&row| data.value(row, param)).collect();
                 RankedColumn::new(&values)
             })
             .collect();
@@ -191,7 +197,8 @@ impl<'a> TreeBuilder<'a> {
             .iter()
             .map(|domain| matches!(domain, Domain::Categorical { .. }))
             .collect();
-        let targets = normalized_targets(data.targets());
+        let targets: Vec<f64> = order.iter().map(|&row| data.targets()[row]).collect();
+        let targets = normalized_targets(&targets);
         Self { data, params, columns, is_categorical, targets }
     }
 
@@ -232,31 +239,77 @@ fn below(rng: &mut Xoshiro256PlusPlus, n: usize) -> usize {
     ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
 }
 
-/// Maps targets affinely onto `[-1, 1]`, centred on their median, without overflow (a
-/// constant vector maps to zeros). Centring on the median rather than the middle of the range
-/// keeps the bulk of the targets near 0, at full precision, when a few are far out (a failed
-/// trial scored 1e10, say).
+/// The rows sorted by configuration, then target, each compared lexicographically with
+/// `total_cmp`. Rows that compare equal are identical, so which of them comes first does not
+/// matter. Costs `O(n log n)` comparisons, most decided by the first column.
+fn canonical_order(data: &Dataset<'_>) -> Vec<usize> {
+    let targets = data.targets();
+    let mut order: Vec<usize> = (0..data.n_rows()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        (0..data.n_params())
+            .map(|param| data.value(a, param).total_cmp(&data.value(b, param)))
+            .find(|ordering| ordering.is_ne())
+            .unwrap_or_else(|| targets[a].total_cmp(&targets[b]))
+    });
+    order
+}
+
+/// Maps targets affinely onto `[-1, 1]`, centred on their median (a constant vector maps to
+/// zeros). Centring on the median rather than the middle of the range keeps the bulk of the
+/// targets near 0, at full precision, when a few are far out (a failed trial scored 1e10, say).
+///
+/// The targets are first multiplied by the power of two that brings the largest magnitude into
+/// `[1, 2)`. That product is exact, so nothing below can overflow (targets near the largest
+/// float) or lose precision (subnormal targets), and targets rescaled by a power of two map to
+/// the very same values.
 fn normalized_targets(targets: &[f64]) -> Vec<f64> {
-    if targets.is_empty() {
-        return Vec::new();
+    let largest = targets.iter().fold(0.0_f64, |largest, y| largest.max(y.abs()));
+    if largest == 0.0 {
+        return vec![0.0; targets.len()];
     }
-    let mut scratch = targets.to_vec();
+    let exponent = binary_exponent(largest);
+    let scaled: Vec<f64> = targets.iter().map(|&y| times_power_of_two(y, -exponent)).collect();
+
+    let mut scratch = scaled.clone();
     let middle = scratch.len() / 2;
     let (below, &mut upper, _) = scratch.select_nth_unstable_by(middle, f64::total_cmp);
     // For an even count, the mean of the two middle values: negating the targets then negates
-    // the map exactly, so the forest is the same up to the sign of its leaves.
+    // the map exactly, so the forest is the same up to the sign of its leaves (when no two
+    // rows share a configuration; the canonical order breaks such ties by target).
     let median = match below.iter().copied().max_by(f64::total_cmp) {
-        Some(lower) if targets.len() % 2 == 0 => lower / 2.0 + upper / 2.0,
+        Some(lower) if targets.len() % 2 == 0 => (lower + upper) / 2.0,
         _ => upper,
     };
-    let min = targets.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = targets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    // Halves keep every difference finite for targets near the largest float.
-    let half_spread = (max / 2.0 - median / 2.0).max(median / 2.0 - min / 2.0);
-    if half_spread == 0.0 {
+    let min = scaled.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = scaled.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let spread = (max - median).max(median - min);
+    if spread == 0.0 {
         return vec![0.0; targets.len()];
     }
-    targets.iter().map(|&y| ((y / 2.0 - median / 2.0) / half_spread).clamp(-1.0, 1.0)).collect()
+    scaled.iter().map(|&y| ((y - median) / spread).clamp(-1.0, 1.0)).collect()
+}
+
+/// `floor(log2(value))` for a positive finite `value`, subnormals included.
+fn binary_exponent(value: f64) -> i32 {
+    let bits = value.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        // A subnormal: its mantissa times 2^-1074.
+        let mantissa = bits & ((1 << 52) - 1);
+        63 - mantissa.leading_zeros() as i32 - 1074
+    } else {
+        biased - 1023
+    }
+}
+
+/// `value · 2^exponent` for `exponent` in `-1023..=1074`, in two exact steps (one power of two
+/// cannot span that range).
+fn times_power_of_two(value: f64, exponent: i32) -> f64 {
+    fn power_of_two(exponent: i32) -> f64 {
+        f64::from_bits(((exponent + 1023) as u64) << 52)
+    }
+    let half = exponent / 2;
+    value * power_of_two(half) * power_of_two(exponent - half)
 }
 
 /// The best cut found at a node.
@@ -683,6 +736,66 @@ mod tests {
         assert_eq!(normalized_targets(&[-1.7e308, 0.0, 1.7e308]), vec![-1.0, 0.0, 1.0]);
         assert_eq!(normalized_targets(&[5.0, 5.0]), vec![0.0, 0.0]);
         assert_eq!(normalized_targets(&[]), Vec::<f64>::new());
+    }
+
+    #[test]
+    fn normalized_targets_keep_subnormal_differences() {
+        let tiniest = f64::from_bits(1);
+        assert_eq!(normalized_targets(&[0.0, tiniest]), vec![-1.0, 1.0]);
+        assert_eq!(normalized_targets(&[tiniest, 3.0 * tiniest, 2.0 * tiniest]), [-1.0, 1.0, 0.0]);
+        assert_eq!(normalized_targets(&[f64::MAX, -f64::MAX]), vec![1.0, -1.0]);
+    }
+
+    #[test]
+    fn normalized_targets_ignore_power_of_two_scales() {
+        let y = [0.3, -7.25, 1e-3, 12.5, 0.3, 4.0];
+        let reference = normalized_targets(&y);
+        for exponent in [-1000, -60, -1, 1, 60, 900] {
+            let scaled: Vec<f64> = y.iter().map(|v| times_power_of_two(*v, exponent)).collect();
+            assert_eq!(normalized_targets(&scaled), reference, "2^{exponent}");
+        }
+        let negated: Vec<f64> = y.iter().map(|v| -v).collect();
+        let flipped: Vec<f64> = reference.iter().map(|v| -v).collect();
+        assert_eq!(normalized_targets(&negated), flipped);
+    }
+
+    #[test]
+    fn binary_exponents_of_normal_and_subnormal_numbers() {
+        assert_eq!(binary_exponent(1.0), 0);
+        assert_eq!(binary_exponent(1.5), 0);
+        assert_eq!(binary_exponent(0.75), -1);
+        assert_eq!(binary_exponent(f64::MAX), 1023);
+        assert_eq!(binary_exponent(f64::MIN_POSITIVE), -1022);
+        assert_eq!(binary_exponent(f64::from_bits(1)), -1074);
+        assert_eq!(binary_exponent(f64::from_bits(3 << 20)), -1074 + 21);
+        assert_eq!(times_power_of_two(f64::from_bits(1), 1074), 1.0);
+        assert_eq!(times_power_of_two(f64::MAX, -1023), f64::MAX / 2f64.powi(1023));
+    }
+
+    #[test]
+    fn the_order_of_the_rows_does_not_matter() {
+        let space = SearchSpace::new(vec![
+            Domain::Numeric { low: 0.0, high: 1.0 },
+            Domain::Categorical { n_choices: 3 },
+        ])
+        .unwrap();
+        // Duplicated configurations with different targets too, which only the target orders.
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for row in 0..60 {
+            let (value, choice) = ((row % 20) as f64 / 20.0, (row % 3) as f64);
+            x.extend([value, choice]);
+            y.push(value * choice + (row / 20) as f64);
+        }
+        let mut reversed_x = Vec::new();
+        for row in x.chunks(2).rev() {
+            reversed_x.extend_from_slice(row);
+        }
+        let reversed_y: Vec<f64> = y.iter().rev().copied().collect();
+        let params = ForestParams::new(4, 64, 5).unwrap();
+        let forward = RandomForest::fit(Dataset::new(&x, &y, &space).unwrap(), params, Some(1));
+        let backward = Dataset::new(&reversed_x, &reversed_y, &space).unwrap();
+        assert_eq!(forward.unwrap(), RandomForest::fit(backward, params, Some(1)).unwrap());
     }
 
     #[test]
