@@ -89,6 +89,9 @@ pub fn variances_of_trees(
 
 /// Averages `V_j / V` over the trees with `V > 0`, in tree order so that the sums are the same
 /// on every run.
+///
+/// # Panics
+/// If a tree with `V > 0` has fewer than `n_params` main effects.
 pub fn summarize(per_tree: &[TreeVariances], n_params: usize) -> FanovaResult {
     let fractions: Vec<Vec<f64>> = per_tree
         .iter()
@@ -377,6 +380,11 @@ fn tree_axes(tree: &Tree, space: &SearchSpace) -> Vec<Axis> {
 ///
 /// The tree must have been grown on data of this search space (its categorical cuts name
 /// choices below each parameter's `n_choices`).
+///
+/// # Panics
+/// If it was not, and the tree cuts on a parameter the space lacks or treats a numeric
+/// parameter as categorical (or the reverse). Trees from a [`TreeBuilder`] of the same data
+/// never do.
 pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
     let axes = tree_axes(tree, space);
     let n_params = axes.len();
