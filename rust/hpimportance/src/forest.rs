@@ -232,6 +232,11 @@ impl<'a> TreeBuilder<'a> {
 /// Summation-order noise on `n` rows is about `n · 1e-16` relative, far below it.
 const TIE_TOLERANCE: f64 = 1e-9;
 
+/// A cut whose `|D_L|` (see `Grower::best_cut`) is at most this fraction of the node's weight
+/// counts as no improvement at all: its children's means differ by less than about `4e-12` of
+/// the targets' spread, which is rounding noise when they are equal in exact arithmetic.
+const NO_IMPROVEMENT: f64 = 1e-12;
+
 /// A uniform draw from `0..n` by one multiply-shift of a 64-bit draw. Its bias, at most
 /// `n / 2^64`, is far below anything observable for the handful of parameters it shuffles,
 /// and it costs a fraction of an exact bounded draw: it runs once per parameter per node.
@@ -522,7 +527,10 @@ impl<'b, 'a> Grower<'b, 'a> {
     /// split the rows the same way (on two parameters, say) must tie, but their sums are
     /// accumulated in different orders and differ in the last bits; scores within
     /// [`TIE_TOLERANCE`] of the best therefore count as ties, which keeps the tree the same
-    /// when the targets are rescaled.
+    /// when the targets are rescaled. A relative tolerance cannot tie scores that are 0 in
+    /// exact arithmetic (children with equal means, common with repeated targets), so scores
+    /// under the [`NO_IMPROVEMENT`] floor count as 0 exactly. Such a cut is still made when
+    /// nothing beats it: it can prepare a good cut below (as for an exclusive or).
     fn best_cut(&mut self, start: usize, end: usize, totals: NodeTotals) -> Option<Cut> {
         let n_params = self.visit_order.len();
         for i in (1..n_params).rev() {
@@ -537,10 +545,15 @@ impl<'b, 'a> Grower<'b, 'a> {
         // compared as `numerator > bar · denominator`, which keeps the division (tens of cycles)
         // out of the loop that runs for every row of every parameter.
         let mut bar = f64::NEG_INFINITY;
+        let floor = (NO_IMPROVEMENT * weight) * (NO_IMPROVEMENT * weight);
         let mut consider = |numerator: f64, denominator: f64, cut: &dyn Fn() -> Cut| {
             if numerator > bar * denominator {
-                bar = numerator / denominator * (1.0 + TIE_TOLERANCE);
-                best = Some(cut());
+                // Rarely reached, so the floor costs the scan nothing.
+                let numerator = if numerator > floor { numerator } else { 0.0 };
+                if numerator > bar * denominator {
+                    bar = numerator / denominator * (1.0 + TIE_TOLERANCE);
+                    best = Some(cut());
+                }
             }
         };
         for &param in &self.visit_order {
@@ -830,6 +843,47 @@ mod tests {
         let data = Dataset::new(&x, &y, &space).unwrap();
         let tree = TreeBuilder::new(data, ForestParams::new(1, 64, 0).unwrap()).fit_tree(0);
         assert!(tree.n_leaves() > 100, "{} leaves", tree.n_leaves());
+    }
+
+    #[test]
+    fn cuts_that_improve_nothing_stay_tied_when_the_target_is_rescaled() {
+        // Found by the property tests: in one tree, a node whose children have equal means
+        // for every cut; scaled by 915.42..., some of those zero scores became 1e-35.
+        let space = SearchSpace::new(vec![
+            Domain::Numeric { low: 0.0, high: 1.6486823848259229 },
+            Domain::Categorical { n_choices: 2 },
+        ])
+        .unwrap();
+        let x = [
+            -7.040662669353909e32,
+            0.0,
+            -0.5,
+            0.0,
+            0.8243411924129614,
+            1.0,
+            -0.5,
+            0.0,
+            0.25,
+            0.0,
+            1.6486823848259229,
+            0.0,
+            0.8243411924129614,
+            1.0,
+            1.6486823848259229,
+            0.0,
+        ];
+        let y = [0.0, 0.0, 3.0, 0.0, -4.0, -5.0, -18.0, -4.0];
+        let scaled: Vec<f64> = y.iter().map(|v| v * 915.4226927312048).collect();
+        let params = ForestParams::new(4, 64, 15405530114699302173).unwrap();
+        let builder = TreeBuilder::new(Dataset::new(&x, &y, &space).unwrap(), params);
+        let scaled_builder = TreeBuilder::new(Dataset::new(&x, &scaled, &space).unwrap(), params);
+        let shape = |tree: &Tree| -> Vec<Node> {
+            let leaf = Node::Leaf { value: 0.0 };
+            tree.nodes().iter().map(|n| if let Node::Leaf { .. } = n { leaf } else { *n }).collect()
+        };
+        for index in 0..4 {
+            assert_eq!(shape(&builder.fit_tree(index)), shape(&scaled_builder.fit_tree(index)));
+        }
     }
 
     #[test]
