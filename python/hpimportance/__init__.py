@@ -22,6 +22,7 @@ from hpimportance._space import Categorical
 from hpimportance._space import Float
 from hpimportance._space import Int
 from hpimportance._space import Param
+from hpimportance._warnings import RangeChangedWarning
 
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Float",
     "Int",
     "Param",
+    "RangeChangedWarning",
     "__version__",
 ]
 

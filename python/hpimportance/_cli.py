@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-normalize", action="store_true", help="print raw importances, not shares of 1"
     )
+    parser.add_argument(
+        "--merge-ranges",
+        action="store_true",
+        help="analyse a parameter whose range changed during the study over the union of its "
+        "ranges (default: leave it out, with a warning)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--version", action="version", version=f"hpimportance {__version__}")
     return parser
@@ -205,8 +211,10 @@ def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, floa
             seed=args.seed,
             n_threads=args.threads,
             log_scale=args.log_scale,
+            merge_ranges=args.merge_ranges,
         )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             # Optuna marks `normalize` experimental; the command's user did not write it.
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             importances = optuna.importance.get_param_importances(
@@ -218,6 +226,9 @@ def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, floa
             )
     except (TypeError, ValueError, OverflowError, RuntimeError) as error:
         raise CommandError(str(error)) from None
+    for warning in caught:
+        # A parameter left out is the user's to act on; the line that warned is not.
+        print(f"hpimportance: warning: {warning.message}", file=sys.stderr)
     return importances, len(completed)
 
 

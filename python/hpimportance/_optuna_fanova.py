@@ -48,8 +48,12 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
     - A constant objective gives zeros instead of an error, and objective values of any
       magnitude give finite importances: the target is rescaled before fitting, which does not
       change the forest's cuts.
+    - A parameter whose distribution changed during the study is left out, as in Optuna, but
+      with a :class:`~hpimportance.RangeChangedWarning` naming it; ``merge_ranges=True``
+      analyses it over the union of its ranges instead.
 
-    The result depends only on ``seed``, never on the number of threads.
+    The result depends only on ``seed``, never on the number of threads or the order of the
+    trials.
 
     Args:
         n_trees:
@@ -66,6 +70,12 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
             logarithm of their range, the measure a log-uniform sampler draws from. The default,
             :obj:`False`, averages them over their raw range as Optuna does, which puts most of
             the weight on the top decade of the range.
+        merge_ranges:
+            If :obj:`True`, a parameter that every trial holds but whose distribution changed
+            during the study (its range was widened, say) is analysed over the union of its
+            distributions: the union of its ranges, or of its choices. Ranges that do not
+            overlap, or distributions of different kinds or log scales, have no union; such a
+            parameter is left out with a warning, as it is by default.
     """
 
     def __init__(
@@ -76,6 +86,7 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         seed: int | None = None,
         n_threads: int | None = None,
         log_scale: bool = False,
+        merge_ranges: bool = False,
     ) -> None:
         self._n_trees = check_count("n_trees", n_trees)
         if self._n_trees > MAX_TREES:
@@ -89,6 +100,9 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         if not isinstance(log_scale, bool):
             raise TypeError(f"log_scale must be True or False, got {log_scale!r}.")
         self._log_scale = log_scale
+        if not isinstance(merge_ranges, bool):
+            raise TypeError(f"merge_ranges must be True or False, got {merge_ranges!r}.")
+        self._merge_ranges = merge_ranges
 
     def evaluate(
         self,
@@ -103,9 +117,10 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
                 "The study has several objectives, so fANOVA needs to know which one to "
                 "analyse: pass target, for example target=lambda t: t.values[0] for the first."
             )
+        _trials.check_target(target)
 
         trials = _trials.completed_trials(study)
-        distributions = _trials.search_space(trials, params)
+        distributions = _trials.search_space(trials, params, merge_ranges=self._merge_ranges)
         names = list(distributions)
         varying = {name: dist for name, dist in distributions.items() if not dist.single()}
         if not varying:
