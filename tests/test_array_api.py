@@ -187,7 +187,8 @@ def test_degenerate_inputs_give_zeros() -> None:
         ({"pairs": ["ab"]}, TypeError, "(name, name) tuples"),
         ({"marginals": ["z"]}, ValueError, "'z', which is not in the space"),
         ({"marginals": {"c": [0, 2]}}, ValueError, "choice indices in 0..1"),
-        ({"marginals": {"a": [np.inf]}}, ValueError, "must be finite"),
+        ({"marginals": {"a": [np.inf]}}, ValueError, "within its range"),
+        ({"marginals": {"a": [1.5]}}, ValueError, "within its range"),
         ({"marginals": 3}, TypeError, "marginals must be"),
     ],
 )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import decimal
 import importlib.metadata
 import math
-import multiprocessing
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -241,66 +239,6 @@ class TestMultiObjective:
         assert second["x"] > 0.99
 
 
-def _snapshot(study: Study) -> list[tuple[Any, ...]]:
-    return [
-        (
-            trial.number,
-            trial.state,
-            trial.params,
-            trial.distributions,
-            trial.values,
-            trial.user_attrs,
-            trial.system_attrs,
-            trial.intermediate_values,
-            trial.datetime_start,
-            trial.datetime_complete,
-        )
-        for trial in study.get_trials(deepcopy=True)
-    ]
-
-
-def _study_attrs(study: Study) -> tuple[dict[str, Any], dict[str, Any]]:
-    # Optuna 5 reads a study's system attributes through its storage only.
-    system_attrs = study._storage.get_study_system_attrs(study._study_id)
-    return study.user_attrs, system_attrs
-
-
-@pytest.mark.parametrize("in_sqlite", [False, True], ids=["in-memory", "sqlite"])
-def test_study_is_not_modified(
-    in_sqlite: bool, tmp_path: Any, random_study: Callable[..., Study]
-) -> None:
-    storage = f"sqlite:///{tmp_path / 'study.db'}" if in_sqlite else None
-    study = random_study(MIXED, _mixed_objective, 30, seed=0, storage=storage)
-    study.set_user_attr("owner", "tests")
-    rng = np.random.default_rng(1)
-    for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
-        study.add_trial(
-            optuna.create_trial(
-                params={"x": 0.5, "lr": 0.1, "n": 3, "kind": "q"},
-                distributions=MIXED,
-                value=float(rng.uniform()) if state == TrialState.COMPLETE else None,
-                state=state,
-                user_attrs={"note": ["a", 1]},
-                system_attrs={"origin": {"k": 2}},
-                intermediate_values={0: 1.5, 3: 0.5},
-            )
-        )
-    before = _snapshot(study)
-    before_attrs = copy.deepcopy(_study_attrs(study))
-    live_trials = study.get_trials(deepcopy=False)
-    live_before = copy.deepcopy(live_trials)
-
-    FanovaImportanceEvaluator(seed=0).evaluate(study)
-    FanovaImportanceEvaluator(seed=0).evaluate(study, params=["n", "x"], target=lambda t: t.number)
-
-    if in_sqlite:
-        study = optuna.load_study(study_name=study.study_name, storage=storage)
-        assert len(optuna.get_all_study_summaries(storage)) == 1
-    assert _snapshot(study) == before
-    assert _study_attrs(study) == before_attrs
-    assert live_trials == live_before
-
-
 def test_result_is_sorted_descending_with_float_values(mixed_study: Study) -> None:
     for importances in (
         FanovaImportanceEvaluator(seed=0).evaluate(mixed_study),
@@ -425,30 +363,6 @@ def test_public_names() -> None:
     )
     with pytest.raises(AttributeError, match="NoSuchEvaluator"):
         hpimportance.NoSuchEvaluator  # noqa: B018
-
-
-def _evaluate_in_child(study: Study, queue: multiprocessing.Queue) -> None:
-    queue.put(FanovaImportanceEvaluator(seed=0).evaluate(study))
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no fork")
-def test_forked_child_can_evaluate(mixed_study: Study) -> None:
-    # A child forked after the parent ran its worker threads must not inherit a locked pool.
-    expected = FanovaImportanceEvaluator(seed=0).evaluate(mixed_study)
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    child = context.Process(target=_evaluate_in_child, args=(mixed_study, queue))
-
-    child.start()
-    try:
-        result = queue.get(timeout=60)
-    finally:
-        child.join(timeout=5)
-        if child.is_alive():
-            child.kill()
-
-    assert result == expected
-    assert child.exitcode == 0
 
 
 def _log_uniform_study(study_from_rows: Callable[..., Study]) -> Study:

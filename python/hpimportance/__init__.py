@@ -26,6 +26,7 @@ from hpimportance._space import Categorical
 from hpimportance._space import Float
 from hpimportance._space import Int
 from hpimportance._space import Param
+from hpimportance._warnings import RangeChangedWarning
 
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Marginal",
     "MeanDecreaseImpurityImportanceEvaluator",
     "Param",
+    "RangeChangedWarning",
     "__version__",
     "fanova",
     "mean_decrease_impurity",

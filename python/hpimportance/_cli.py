@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-normalize", action="store_true", help="print raw importances, not shares of 1"
     )
+    parser.add_argument(
+        "--merge-ranges",
+        action="store_true",
+        help="analyse a parameter whose range changed during the study over the union of its "
+        "ranges (default: leave it out, with a warning)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--version", action="version", version=f"hpimportance {__version__}")
     return parser
@@ -210,6 +216,7 @@ def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, floa
                 max_depth=args.max_depth,
                 seed=args.seed,
                 n_threads=args.threads,
+                merge_ranges=args.merge_ranges,
             )
         else:
             evaluator = FanovaImportanceEvaluator(
@@ -218,8 +225,10 @@ def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, floa
                 seed=args.seed,
                 n_threads=args.threads,
                 log_scale=args.log_scale,
+                merge_ranges=args.merge_ranges,
             )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             # Optuna marks `normalize` experimental; the command's user did not write it.
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             importances = optuna.importance.get_param_importances(
@@ -231,6 +240,9 @@ def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, floa
             )
     except (TypeError, ValueError, OverflowError, RuntimeError) as error:
         raise CommandError(str(error)) from None
+    for warning in caught:
+        # A parameter left out is the user's to act on; the line that warned is not.
+        print(f"hpimportance: warning: {warning.message}", file=sys.stderr)
     return importances, len(completed)
 
 

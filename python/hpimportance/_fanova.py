@@ -244,10 +244,10 @@ def _marginal_values(
                         f"The marginal of categorical {name!r} is evaluated at choice indices "
                         f"in 0..{len(param.choices) - 1}, got {float(array[~ok][0])!r}."
                     )
-            elif not np.isfinite(array).all() or (param.log and (array <= 0).any()):
-                positive = " and positive (log=True)" if param.log else ""
+            elif not ((array >= param.low) & (array <= param.high)).all():
                 raise ValueError(
-                    f"The values for the marginal of {name!r} must be finite{positive}."
+                    f"The marginal of {name!r} is evaluated within its range "
+                    f"[{param.low}, {param.high}]; got values outside it."
                 )
             result[name] = array
         return result

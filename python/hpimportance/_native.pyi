@@ -30,7 +30,7 @@ def fanova(
     ``n_choices[j] == 0`` marks a numeric column on ``[low[j], high[j]]``; otherwise column ``j``
     holds choice indices of a categorical with that many choices. Returns the mean and the
     standard deviation over trees of each column's importance, and the number of trees with
-    non-zero variance that they average.
+    non-negligible variance that they average (see ``NEGLIGIBLE_VARIANCE`` in the core).
     """
 
 def fanova_detail(

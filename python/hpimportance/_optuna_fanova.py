@@ -42,8 +42,12 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
     - A constant objective gives zeros instead of an error, and objective values of any
       magnitude give finite importances: the target is rescaled before fitting, which does not
       change the forest's cuts.
+    - A parameter whose distribution changed during the study is left out, as in Optuna, but
+      with a :class:`~hpimportance.RangeChangedWarning` naming it; ``merge_ranges=True``
+      analyses it over the union of its ranges instead.
 
-    The result depends only on ``seed``, never on the number of threads.
+    The result depends only on ``seed``, never on the number of threads or the order of the
+    trials.
 
     Args:
         n_trees:
@@ -60,6 +64,12 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
             logarithm of their range, the measure a log-uniform sampler draws from. The default,
             :obj:`False`, averages them over their raw range as Optuna does, which puts most of
             the weight on the top decade of the range.
+        merge_ranges:
+            If :obj:`True`, a parameter that every trial holds but whose distribution changed
+            during the study (its range was widened, say) is analysed over the union of its
+            distributions: the union of its ranges, or of its choices. Ranges that do not
+            overlap, or distributions of different kinds or log scales, have no union; such a
+            parameter is left out with a warning, as it is by default.
     """
 
     def __init__(
@@ -70,12 +80,16 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         seed: int | None = None,
         n_threads: int | None = None,
         log_scale: bool = False,
+        merge_ranges: bool = False,
     ) -> None:
         settings = check_forest_settings(n_trees, max_depth, seed, n_threads)
         self._n_trees, self._max_depth, self._seed, self._n_threads = settings
         if not isinstance(log_scale, bool):
             raise TypeError(f"log_scale must be True or False, got {log_scale!r}.")
         self._log_scale = log_scale
+        if not isinstance(merge_ranges, bool):
+            raise TypeError(f"merge_ranges must be True or False, got {merge_ranges!r}.")
+        self._merge_ranges = merge_ranges
 
     def evaluate(
         self,
@@ -84,7 +98,9 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         *,
         target: Callable[[FrozenTrial], float] | None = None,
     ) -> dict[str, float]:
-        arrays = _trials.forest_arrays(study, params, target, method="fANOVA")
+        arrays = _trials.forest_arrays(
+            study, params, target, method="fANOVA", merge_ranges=self._merge_ranges
+        )
         result = dict.fromkeys(arrays.names, 0.0)
         if not arrays.space:
             return result

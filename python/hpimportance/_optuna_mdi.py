@@ -54,6 +54,11 @@ class MeanDecreaseImpurityImportanceEvaluator(BaseImportanceEvaluator):
             each call draws a fresh seed.
         n_threads:
             The number of threads to fit trees on. :obj:`None` uses every core.
+        merge_ranges:
+            If :obj:`True`, a parameter whose distribution changed during the study is analysed
+            over the union of its ranges or choices instead of being left out with a
+            :class:`~hpimportance.RangeChangedWarning` (see
+            :class:`~hpimportance.FanovaImportanceEvaluator`).
     """
 
     def __init__(
@@ -63,8 +68,12 @@ class MeanDecreaseImpurityImportanceEvaluator(BaseImportanceEvaluator):
         max_depth: int = 64,
         seed: int | None = None,
         n_threads: int | None = None,
+        merge_ranges: bool = False,
     ) -> None:
         self._settings = check_forest_settings(n_trees, max_depth, seed, n_threads)
+        if not isinstance(merge_ranges, bool):
+            raise TypeError(f"merge_ranges must be True or False, got {merge_ranges!r}.")
+        self._merge_ranges = merge_ranges
 
     def evaluate(
         self,
@@ -73,7 +82,13 @@ class MeanDecreaseImpurityImportanceEvaluator(BaseImportanceEvaluator):
         *,
         target: Callable[[FrozenTrial], float] | None = None,
     ) -> dict[str, float]:
-        arrays = _trials.forest_arrays(study, params, target, method="mean decrease impurity")
+        arrays = _trials.forest_arrays(
+            study,
+            params,
+            target,
+            method="mean decrease impurity",
+            merge_ranges=self._merge_ranges,
+        )
         result = dict.fromkeys(arrays.names, 0.0)
         if not arrays.space:
             return result

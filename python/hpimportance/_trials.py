@@ -25,6 +25,8 @@ from hpimportance._space import Categorical
 from hpimportance._space import Float
 from hpimportance._space import Int
 from hpimportance._space import Param
+from hpimportance._warnings import RangeChangedWarning
+from hpimportance._warnings import warn
 
 
 if TYPE_CHECKING:
@@ -56,46 +58,171 @@ def completed_trials(study: Study) -> list[FrozenTrial]:
     return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
 
 
+def check_target(target: object) -> None:
+    """Refuse a ``target`` that is neither :obj:`None` nor callable, before any work is done."""
+    if target is not None and not callable(target):
+        raise TypeError(
+            "target must be None or a callable taking a FrozenTrial and returning a float, "
+            f"got {target!r}."
+        )
+
+
 def search_space(
-    trials: Sequence[FrozenTrial], params: list[str] | None
+    trials: Sequence[FrozenTrial], params: list[str] | None, *, merge_ranges: bool = False
 ) -> dict[str, BaseDistribution]:
     """The distributions to analyse, sorted by name.
 
-    Without ``params``: the parameters present with the same distribution in every completed
-    trial (conditional parameters drop out). With ``params``: those parameters, whose
-    distributions must agree across the completed trials that hold all of them.
+    Without ``params``: the parameters that every completed trial holds with the same
+    distribution. Conditional parameters (absent from some trials) drop out silently. A
+    parameter that every trial holds but whose distribution changed during the study (its range
+    was edited, say) drops out too, as in Optuna, but with a :class:`RangeChangedWarning` naming
+    it; with ``merge_ranges``, it is analysed over the union of its distributions instead where
+    that union is one distribution (see :func:`merge_distributions`).
+
+    With ``params``: those parameters, over the completed trials that hold all of them. Their
+    distributions must agree across those trials, or, with ``merge_ranges``, have a union.
 
     Raises:
-        ValueError: If no completed trial holds every name in ``params``, or if the trials
-            that do disagree on a distribution.
+        ValueError: If no completed trial holds every name in ``params``, or if the trials that
+            do disagree on a distribution (without ``merge_ranges``, or without a union).
     """
     if params is None:
-        return dict(sorted(_intersection_search_space(trials).items()))
+        return dict(sorted(_intersection_search_space(trials, merge_ranges).items()))
     if not params:
         return {}
 
-    distributions: dict[str, BaseDistribution] | None = None
-    for trial in trials:
-        trial_distributions = trial.distributions
-        if not all(name in trial_distributions for name in params):
-            continue
-        if distributions is None:
-            distributions = {name: trial_distributions[name] for name in params}
-            continue
-        for name, distribution in distributions.items():
-            if not _same_distribution(trial_distributions[name], distribution):
-                raise ValueError(
-                    f"Parameter {name!r} has different distributions in different trials "
-                    f"({distribution} and {trial_distributions[name]}), so its importance is not "
-                    "defined on one range. Analyse a set of trials with a fixed search space, "
-                    "or leave it out of params."
-                )
-    if distributions is None:
+    holding = [
+        trial.distributions
+        for trial in trials
+        if all(name in trial.distributions for name in params)
+    ]
+    if not holding:
         raise ValueError(
             f"No completed trial has all of the parameters {params}. Pass names of parameters "
             "that completed trials suggested, or None for all of them."
         )
+    distributions: dict[str, BaseDistribution] = {}
+    for name in params:
+        column = [trial_distributions[name] for trial_distributions in holding]
+        if _all_same(column, column[0]):
+            distributions[name] = column[0]
+            continue
+        distinct = _distinct(column)
+        merged = merge_distributions(distinct)
+        if merge_ranges and not isinstance(merged, str):
+            distributions[name] = merged
+            continue
+        if isinstance(merged, str):
+            advice = (
+                f"and they cannot be merged: {merged}. Leave it out of params, or analyse a "
+                "study holding only the trials of one of them"
+            )
+        else:
+            advice = (
+                "so its importance is not defined on one range. Pass merge_ranges=True to the "
+                f"evaluator to analyse it over {_describe_union(merged)}, or leave it out of "
+                "params"
+            )
+        raise ValueError(
+            f"Parameter {name!r} has different distributions in different trials "
+            f"({_describe(distinct)}), {advice}."
+        )
     return dict(sorted(distributions.items()))
+
+
+def merge_distributions(distributions: Sequence[BaseDistribution]) -> BaseDistribution | str:
+    """One distribution covering all of ``distributions``, or why there is none.
+
+    Numeric distributions merge when they are all floats or all integers, all log-scaled or
+    none, and their ranges overlap or touch: the result spans the union of the ranges, with the
+    largest step that every distribution's values lie on (for floats, the common step when every
+    range starts at the same value, else none). Categorical distributions merge into the union
+    of their choices, in order of first appearance (choices are told apart by type, so ``1``,
+    ``1.0`` and ``True`` are three choices). Anything else has no union: a parameter suggested
+    as a float in some trials and an integer in others, say, or on disjoint ranges, whose union
+    is not one range.
+    """
+    kinds = sorted({type(distribution).__name__ for distribution in distributions})
+    if len(kinds) > 1:
+        return f"they are of different kinds ({', '.join(kinds)})"
+    first = distributions[0]
+    if isinstance(first, CategoricalDistribution):
+        choices: dict[tuple[type, object], object] = {}
+        for distribution in distributions:
+            for choice in distribution.choices:  # type: ignore[attr-defined]
+                choices.setdefault(_merge_key(choice), choice)
+        return CategoricalDistribution(list(choices.values()))  # type: ignore[arg-type]
+    if not isinstance(first, (FloatDistribution, IntDistribution)):
+        return f"hpimportance does not know how to merge a {type(first).__name__}"
+
+    numeric: list[FloatDistribution | IntDistribution] = list(distributions)  # type: ignore[arg-type]
+    if len({distribution.log for distribution in numeric}) > 1:
+        return "some are log-scaled and some are not"
+    ranges = sorted((distribution.low, distribution.high) for distribution in numeric)
+    low = ranges[0][0]
+    # Integers on [1, 4] and [5, 9] leave no value out: a gap is more than one step wide.
+    int_step = 0
+    if isinstance(first, IntDistribution):
+        offsets = (int(distribution.low) - int(low) for distribution in numeric)
+        int_step = math.gcd(*(int(distribution.step or 1) for distribution in numeric), *offsets)
+    high = ranges[0][1]
+    for next_low, next_high in ranges[1:]:
+        if next_low > high + int_step:
+            return (
+                f"the ranges [{low}, {high}] and [{next_low}, {next_high}] do not overlap, so "
+                "their union is not one range"
+            )
+        high = max(high, next_high)
+    if isinstance(first, IntDistribution):
+        return IntDistribution(int(low), int(high), log=first.log, step=int_step)
+    steps = {distribution.step for distribution in numeric}
+    same_start = len({distribution.low for distribution in numeric}) == 1
+    float_step = first.step if len(steps) == 1 and same_start else None
+    return FloatDistribution(low, high, log=first.log, step=float_step)
+
+
+def _merge_key(choice: object) -> tuple[type, object]:
+    # Every NaN is the same choice, although NaN != NaN.
+    if isinstance(choice, float) and math.isnan(choice):
+        return (float, "nan")
+    return _choice_key(choice)
+
+
+def _distinct(distributions: Sequence[BaseDistribution]) -> list[BaseDistribution]:
+    """The distinct distributions, in order of first appearance (hashing: linear time)."""
+    return list(dict.fromkeys(distributions))
+
+
+def _describe(distributions: Sequence[BaseDistribution]) -> str:
+    # The first two only, so that the message stays the same as trials come in.
+    shown = " and ".join(map(str, distributions[:2]))
+    return shown + (" among others" if len(distributions) > 2 else "")
+
+
+def _describe_union(merged: BaseDistribution) -> str:
+    if isinstance(merged, CategoricalDistribution):
+        return f"the union of its choices, {list(merged.choices)}"
+    return f"the union of its ranges, [{merged.low}, {merged.high}]"  # type: ignore[attr-defined]
+
+
+def _warn_range_changed(name: str, distinct: list[BaseDistribution], merged: object) -> None:
+    changed = (
+        f"Parameter {name!r} is left out of the importances: its distribution changed during "
+        f"the study ({_describe(distinct)})"
+    )
+    if isinstance(merged, str):
+        message = (
+            f"{changed}, and they cannot be merged: {merged}. To analyse it, copy the trials "
+            "that share one of its distributions into a new study (optuna.create_study, then "
+            "study.add_trials)."
+        )
+    else:
+        message = (
+            f"{changed}. Construct the evaluator with merge_ranges=True (--merge-ranges on the "
+            "command line) to analyse it over the union of its "
+            f"{'choices' if isinstance(merged, CategoricalDistribution) else 'ranges'}."
+        )
+    warn(message, RangeChangedWarning)
 
 
 def _same_distribution(a: BaseDistribution, b: BaseDistribution) -> bool:
@@ -115,7 +242,9 @@ def _same_distribution(a: BaseDistribution, b: BaseDistribution) -> bool:
     return isinstance(a, CategoricalDistribution) and a == b
 
 
-def _all_same(distributions: list[BaseDistribution | None], reference: BaseDistribution) -> bool:
+def _all_same(
+    distributions: Sequence[BaseDistribution | None], reference: BaseDistribution
+) -> bool:
     """Whether every entry equals ``reference`` (``None`` marks a trial without the parameter).
 
     The comparisons run in C (``list.count`` of attribute dictionaries); only when that finds a
@@ -129,21 +258,35 @@ def _all_same(distributions: list[BaseDistribution | None], reference: BaseDistr
     return all(_same_distribution(d, reference) for d in distributions)  # type: ignore[arg-type]
 
 
-def _intersection_search_space(trials: Sequence[FrozenTrial]) -> dict[str, BaseDistribution]:
+def _intersection_search_space(
+    trials: Sequence[FrozenTrial], merge_ranges: bool
+) -> dict[str, BaseDistribution]:
     """The distributions that every trial holds, equal in all of them.
 
     This is :func:`optuna.search_space.intersection_search_space` for completed trials, whose
     distributions it returns (the latest trial's objects), computed parameter by parameter
-    with the comparisons in C: a study of 100,000 trials takes a fraction of a second.
+    with the comparisons in C: a study of 100,000 trials takes a fraction of a second. A
+    parameter that every trial holds with different distributions is merged (with
+    ``merge_ranges``, where possible) or left out with a warning.
     """
     if not trials:
         return {}
     per_trial = list(map(operator.attrgetter("distributions"), trials))
-    return {
-        name: reference
-        for name, reference in per_trial[-1].items()
-        if _all_same(list(map(dict.get, per_trial, itertools.repeat(name))), reference)
-    }
+    space = {}
+    for name, reference in per_trial[-1].items():
+        column = list(map(dict.get, per_trial, itertools.repeat(name)))
+        if _all_same(column, reference):
+            space[name] = reference
+            continue
+        if type(None) in set(map(type, column)):
+            continue  # conditional: some trials do not hold it
+        distinct = _distinct(column)  # type: ignore[arg-type]
+        merged = merge_distributions(distinct)
+        if merge_ranges and not isinstance(merged, str):
+            space[name] = merged
+        else:
+            _warn_range_changed(name, distinct, merged)
+    return space
 
 
 def target_values(
@@ -152,11 +295,7 @@ def target_values(
     """One float per trial: ``target(trial)``, or the objective value without a target."""
     if target is None:
         return np.fromiter((trial.value for trial in trials), dtype=np.float64, count=len(trials))
-    if not callable(target):
-        raise TypeError(
-            "target must be a callable taking a FrozenTrial and returning a float, "
-            f"got {target!r}."
-        )
+    check_target(target)
     values = np.empty(len(trials), dtype=np.float64)
     for i, trial in enumerate(trials):
         value = target(trial)
@@ -265,6 +404,7 @@ def forest_arrays(
     target: Callable[[FrozenTrial], float] | None,
     *,
     method: str,
+    merge_ranges: bool = False,
 ) -> ForestArrays:
     """The arrays that Optuna's forest-based evaluators (fANOVA, MDI) fit their forest to.
 
@@ -286,8 +426,10 @@ def forest_arrays(
             "analyse: pass target, for example target=lambda t: t.values[0] for the first."
         )
 
+    check_target(target)
+
     trials = completed_trials(study)
-    distributions = search_space(trials, names_asked)
+    distributions = search_space(trials, names_asked, merge_ranges=merge_ranges)
     names = list(distributions)
     varying = {name: dist for name, dist in distributions.items() if not dist.single()}
     nothing = ForestArrays(names, [], np.empty((0, 0)), np.empty(0))

@@ -43,7 +43,7 @@ fn search_space(low: &[f64], high: &[f64], n_choices: &[usize]) -> PyResult<Sear
 /// takes a fraction of a millisecond) and one per thread from 200,000 rows on, which keeps the
 /// answer to an interrupt within about a second.
 fn trees_per_chunk(n_threads: usize, n_rows: usize) -> usize {
-    n_threads * (200_000 / n_rows.max(1)).clamp(1, 64)
+    n_threads.saturating_mul((200_000 / n_rows.max(1)).clamp(1, 64))
 }
 
 /// What `fanova` returns: per-parameter mean and std of the importances, and the number of
@@ -226,7 +226,7 @@ fn mean_decrease_impurity<'py>(
     let mut per_tree = Vec::with_capacity(n_trees);
     let mut start = 0;
     while start < n_trees {
-        let end = (start + chunk).min(n_trees);
+        let end = start.saturating_add(chunk).min(n_trees);
         per_tree
             .extend(py.detach(|| hpimportance::decreases_of_trees(&builder, start..end, &pool)));
         py.check_signals()?;

@@ -3,6 +3,9 @@
 use crate::error::Error;
 use crate::space::{Domain, SearchSpace};
 
+/// The largest number of rows: trees number rows with `u32` and keep `u32::MAX` as a marker.
+pub const MAX_ROWS: usize = u32::MAX as usize - 1;
+
 /// Configurations (`n_rows x space.len()`, row-major) and one target per row, checked against
 /// the search space once so that the algorithms never meet invalid values.
 #[derive(Debug, Clone, Copy)]
@@ -21,10 +24,12 @@ impl<'a> Dataset<'a> {
     /// # Errors
     /// [`Error::RowCountMismatch`] or [`Error::ColumnCountMismatch`] for inconsistent shapes,
     /// [`Error::NonFiniteValue`] / [`Error::NonFiniteTarget`] for NaN or infinities,
-    /// [`Error::InvalidChoice`] for a categorical value that is not an index in range.
+    /// [`Error::InvalidChoice`] for a categorical value that is not an index in range,
+    /// [`Error::TooManyRows`] beyond [`MAX_ROWS`].
     pub fn new(x: &'a [f64], y: &'a [f64], space: &'a SearchSpace) -> Result<Self, Error> {
         let n_params = space.len();
         let n_rows = y.len();
+        check_row_count(n_rows)?;
         if n_params == 0 {
             if !x.is_empty() {
                 return Err(Error::ColumnCountMismatch {
@@ -83,6 +88,13 @@ impl<'a> Dataset<'a> {
     }
 }
 
+fn check_row_count(n_rows: usize) -> Result<(), Error> {
+    if n_rows > MAX_ROWS {
+        return Err(Error::TooManyRows { n_rows, max: MAX_ROWS });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +127,16 @@ mod tests {
         assert!(matches!(err, Error::InvalidChoice { .. }));
         let err = Dataset::new(&[0.5, 1.0], &[f64::INFINITY], &space).unwrap_err();
         assert!(matches!(err, Error::NonFiniteTarget { row: 0, .. }));
+    }
+
+    #[test]
+    fn row_count_is_bounded_by_what_trees_can_index() {
+        // Four billion rows cannot be allocated in a test; the check alone can be called.
+        assert_eq!(check_row_count(MAX_ROWS), Ok(()));
+        assert_eq!(
+            check_row_count(MAX_ROWS + 1),
+            Err(Error::TooManyRows { n_rows: MAX_ROWS + 1, max: MAX_ROWS })
+        );
     }
 
     #[test]

@@ -44,6 +44,14 @@ pub enum Error {
     #[error("parameter {param} has {n_choices} choices; at most {max} are supported")]
     TooManyChoices { param: usize, n_choices: usize, max: usize },
 
+    /// More rows than trees can index (rows are numbered with `u32`).
+    #[error("{n_rows} rows were given; at most {max} are supported")]
+    TooManyRows { n_rows: usize, max: usize },
+
+    /// More parameters than trees can name (parameters are numbered with `u32`).
+    #[error("{n_params} parameters were given; at most {max} are supported")]
+    TooManyParams { n_params: usize, max: usize },
+
     /// A forest setting is out of range.
     #[error("{name} must be at least 1, got {value}")]
     InvalidForestSetting { name: &'static str, value: usize },
@@ -54,8 +62,8 @@ pub enum Error {
 
     /// A value at which to evaluate a marginal is not in the parameter's domain.
     #[error(
-        "{value} is not a value of parameter {param}: marginals are evaluated at finite \
-         numbers, or at choice indices for a categorical"
+        "{value} is not a value of parameter {param}: marginals are evaluated within a \
+         numeric parameter's bounds, or at choice indices for a categorical"
     )]
     InvalidPoint { param: usize, value: f64 },
 

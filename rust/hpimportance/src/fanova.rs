@@ -72,7 +72,7 @@ impl Detail {
                 n_params,
             })?;
             let valid = |value: f64| match *domain {
-                Domain::Numeric { .. } => value.is_finite(),
+                Domain::Numeric { low, high } => (low..=high).contains(&value),
                 Domain::Categorical { n_choices } => {
                     value >= 0.0 && value.fract() == 0.0 && value < n_choices as f64
                 }
@@ -118,8 +118,9 @@ pub struct FanovaResult {
     pub importances: Vec<f64>,
     /// Per parameter, the population standard deviation of `V_j / V` across trees.
     pub std: Vec<f64>,
-    /// How many trees had non-zero variance and entered the averages (0 when the targets are
-    /// constant or there are fewer than two rows; all importances are then 0).
+    /// How many trees had a variance above [`NEGLIGIBLE_VARIANCE`] and entered the averages
+    /// (0 when the targets are constant or there are fewer than two rows; all importances are
+    /// then 0).
     pub n_trees_used: usize,
 }
 
@@ -218,12 +219,22 @@ pub fn decompositions_of_trees(
     })
 }
 
-/// Averages `V_j / V` over the trees with `V > 0`, in tree order so that the sums are the same
-/// on every run.
+/// The variance under which a tree counts as constant. Leaf values are normalized targets in
+/// `[-1, 1]`, each the mean of its rows to about `1e-16`: rounding alone gives a tree that is
+/// constant in exact arithmetic a variance near `1e-32`, and `V_j / V` would then be the ratio
+/// of two rounding errors, anything from 0 to 1. A tree whose values spread by less than
+/// `1e-12` of the targets' spread (a variance of `1e-24`) explains nothing worth dividing.
+pub const NEGLIGIBLE_VARIANCE: f64 = 1e-24;
+
+/// Averages `V_j / V` over the trees with `V` above [`NEGLIGIBLE_VARIANCE`], in tree order so
+/// that the sums are the same on every run.
+///
+/// # Panics
+/// If such a tree has fewer than `n_params` main effects.
 pub fn summarize(per_tree: &[TreeVariances], n_params: usize) -> FanovaResult {
     let fractions: Vec<Vec<f64>> = per_tree
         .iter()
-        .filter(|tree| tree.total > 0.0)
+        .filter(|tree| tree.total > NEGLIGIBLE_VARIANCE)
         .map(|tree| tree.main_effects.iter().map(|&v| (v / tree.total).clamp(0.0, 1.0)).collect())
         .collect();
     let n_used = fractions.len();
@@ -314,11 +325,17 @@ impl Axis {
         let mut cumulative = Vec::with_capacity(cuts.len() + 2);
         cumulative.push(0.0);
         if high > low {
-            // Halves keep `high - low` finite for bounds near the largest float.
-            let half_width = high / 2.0 - low / 2.0;
-            cumulative.extend(
-                cuts.iter().map(|&cut| ((cut / 2.0 - low / 2.0) / half_width).clamp(0.0, 1.0)),
-            );
+            let width = high - low;
+            cumulative.extend(cuts.iter().map(|&cut| {
+                let position = if width.is_finite() {
+                    (cut - low) / width
+                } else {
+                    // Halves keep the width finite for bounds near the largest float; they
+                    // are not used always, since they would round a subnormal width to 0.
+                    (cut / 2.0 - low / 2.0) / (high / 2.0 - low / 2.0)
+                };
+                position.clamp(0.0, 1.0)
+            }));
         } else {
             // A point mass at `low`, in the cell `(cuts[k-1], cuts[k]]` that contains it.
             cumulative.extend(cuts.iter().map(|&cut| if cut < low { 0.0 } else { 1.0 }));
@@ -420,6 +437,7 @@ impl<'t> NodeBox<'t> {
         }
     }
 
+    #[inline(always)]
     fn apply(&mut self, constraint: Constraint) -> Option<Undo> {
         let (param, old) = match constraint {
             Constraint::None => return None,
@@ -448,6 +466,7 @@ impl<'t> NodeBox<'t> {
         Some(Undo { param, fraction, old })
     }
 
+    #[inline(always)]
     fn undo(&mut self, undo: Undo) {
         let param = undo.param;
         match undo.old {
@@ -459,6 +478,18 @@ impl<'t> NodeBox<'t> {
             }
         }
         self.fractions[param] = undo.fraction;
+    }
+
+    /// The measure of the box along the axis of `constraint` once it is applied.
+    fn fraction_with(&mut self, constraint: Constraint) -> f64 {
+        match self.apply(constraint) {
+            Some(undo) => {
+                let fraction = self.fractions[undo.param];
+                self.undo(undo);
+                fraction
+            }
+            None => 1.0,
+        }
     }
 
     /// The measure of the box along `param`'s axis.
@@ -484,6 +515,29 @@ impl<'t> NodeBox<'t> {
     }
 }
 
+/// The parameter of a numeric cut and the end of the cells at or below its threshold (the
+/// left child's cells are `..end`, the right child's `end..`).
+fn numeric_split(axes: &[Axis], param: u32, threshold: f64) -> (usize, usize) {
+    let param = param as usize;
+    let Axis::Numeric { cuts, .. } = &axes[param] else {
+        unreachable!("numeric cut on a categorical axis")
+    };
+    // Cells `0..=rank` lie at or below the threshold.
+    let rank = cuts.partition_point(|&cut| cut < threshold);
+    (param, rank + 1)
+}
+
+/// The parameter of a categorical cut and the cell of the choice it singles out.
+fn categorical_split(axes: &[Axis], param: u32, choice: u32) -> (usize, u32) {
+    let param = param as usize;
+    let Axis::Categorical { cut_choices, .. } = &axes[param] else {
+        unreachable!("categorical cut on a numeric axis")
+    };
+    // Every cut choice has its own cell (see `tree_axes`).
+    let cell = cut_choices.binary_search(&choice).unwrap_or(cut_choices.len()) as u32;
+    (param, cell)
+}
+
 /// Calls `visit(node_box, leaf_value)` for every leaf of `tree`, depth first, with an explicit
 /// stack (a tree can be deeper than the call stack allows).
 fn for_each_leaf(tree: &Tree, axes: &[Axis], mut visit: impl FnMut(&NodeBox<'_>, f64)) {
@@ -504,13 +558,7 @@ fn for_each_leaf(tree: &Tree, axes: &[Axis], mut visit: impl FnMut(&NodeBox<'_>,
         match nodes[node] {
             Node::Leaf { value } => visit(&node_box, value),
             Node::Numeric { param, threshold, left, right } => {
-                let param = param as usize;
-                let Axis::Numeric { cuts, .. } = &axes[param] else {
-                    unreachable!("numeric cut on a categorical axis")
-                };
-                // Cells `0..=rank` lie at or below the threshold.
-                let rank = cuts.partition_point(|&cut| cut < threshold);
-                let end = rank + 1;
+                let (param, end) = numeric_split(axes, param, threshold);
                 stack.push(Step::Visit {
                     node: right as usize,
                     constraint: Constraint::CellsFrom { param, start: end },
@@ -521,12 +569,7 @@ fn for_each_leaf(tree: &Tree, axes: &[Axis], mut visit: impl FnMut(&NodeBox<'_>,
                 });
             }
             Node::Category { param, choice, left, right } => {
-                let param = param as usize;
-                let Axis::Categorical { cut_choices, .. } = &axes[param] else {
-                    unreachable!("categorical cut on a numeric axis")
-                };
-                // Every cut choice has its own cell (see `tree_axes`).
-                let cell = cut_choices.binary_search(&choice).unwrap_or(cut_choices.len()) as u32;
+                let (param, cell) = categorical_split(axes, param, choice);
                 stack.push(Step::Visit {
                     node: right as usize,
                     constraint: Constraint::Choice { param, cell },
@@ -574,6 +617,11 @@ fn tree_axes(tree: &Tree, space: &SearchSpace) -> Vec<Axis> {
 ///
 /// The tree must have been grown on data of this search space (its categorical cuts name
 /// choices below each parameter's `n_choices`).
+///
+/// # Panics
+/// If it was not, and the tree cuts on a parameter the space lacks or treats a numeric
+/// parameter as categorical (or the reverse). Trees from a [`TreeBuilder`] of the same data
+/// never do.
 pub fn tree_variances(tree: &Tree, space: &SearchSpace) -> TreeVariances {
     tree_decomposition(tree, space, &Detail::default())
 }
@@ -586,9 +634,16 @@ pub fn tree_decomposition(tree: &Tree, space: &SearchSpace, detail: &Detail) -> 
 
     // One pass over the leaves: each leaf's measure and value (for the tree's variance), and
     // its value weighted by its measure along the other axes, scattered into per-axis
-    // difference arrays (numeric) or per-cell sums (categorical). Leaf values are normalized
-    // targets in [-1, 1], so the sums need no centring to stay accurate. Pairs need the
-    // leaves' boxes again, one pair at a time, so those are kept only when pairs are asked for.
+    // difference arrays (numeric) or per-cell sums (categorical). Pairs need the leaves'
+    // boxes again, one pair at a time, so those are kept only when pairs are asked for.
+    //
+    // Values are taken relative to a pivot, the value of a leaf of large measure, and a
+    // leaf adds nothing to an axis along which its box has no measure (its contribution would
+    // land in cells of measure 0). A tree that is constant where the measure lives then has
+    // variances of exactly 0, and one that is nearly so (a leaf holding all but 1e-80 of the
+    // measure, say) gets variances accurate to their own scale rather than to that of the
+    // leaf values; otherwise rounding noise would be divided by rounding noise.
+    let pivot = dominant_leaf_value(tree, &axes);
     let mut leaves: Vec<(f64, f64)> = Vec::new();
     let mut boxes: Vec<LeafBox> = Vec::new();
     let mut differences: Vec<Vec<f64>> =
@@ -597,12 +652,16 @@ pub fn tree_decomposition(tree: &Tree, space: &SearchSpace, detail: &Detail) -> 
     let mut others = vec![0.0; n_params];
     for_each_leaf(tree, &axes, |node_box, value| {
         let volume = products_of_others(&node_box.fractions, &mut others);
+        let value = value - pivot;
         leaves.push((volume, value));
         if !detail.pairs.is_empty() {
             boxes.push(LeafBox::of(node_box, value));
         }
         for (param, axis) in axes.iter().enumerate() {
             let contribution = value * others[param];
+            if node_box.fractions[param] == 0.0 {
+                continue;
+            }
             let difference = &mut differences[param];
             match axis {
                 Axis::Numeric { .. } => {
@@ -658,7 +717,8 @@ pub fn tree_decomposition(tree: &Tree, space: &SearchSpace, detail: &Detail) -> 
         .iter()
         .map(|(param, values)| {
             let (axis, marginal) = (&axes[*param], &cell_marginals[*param]);
-            values.iter().map(|&value| marginal[axis.cell_of(value)]).collect()
+            // Leaf values were taken relative to the pivot; the marginal's weights sum to 1.
+            values.iter().map(|&value| marginal[axis.cell_of(value)] + pivot).collect()
         })
         .collect();
     TreeVariances { total, main_effects, pair_effects, marginals }
@@ -822,6 +882,39 @@ impl WeightedRangeSums {
             index -= index & index.wrapping_neg();
         }
         total
+    }
+}
+
+/// The value of the leaf reached from the root by always stepping into the child of larger
+/// measure. That leaf has positive measure, and it is the leaf of largest measure whenever
+/// one leaf holds more than half of it. Costs `O(depth)`.
+fn dominant_leaf_value(tree: &Tree, axes: &[Axis]) -> f64 {
+    let nodes = tree.nodes();
+    let mut node_box = NodeBox::new(axes);
+    let mut node = 0;
+    loop {
+        let (left, right, left_constraint, right_constraint) = match nodes[node] {
+            Node::Leaf { value } => return value,
+            Node::Numeric { param, threshold, left, right } => {
+                let (param, end) = numeric_split(axes, param, threshold);
+                let below = Constraint::CellsBelow { param, end };
+                (left, right, below, Constraint::CellsFrom { param, start: end })
+            }
+            Node::Category { param, choice, left, right } => {
+                let (param, cell) = categorical_split(axes, param, choice);
+                let not = Constraint::NotChoice { param, cell };
+                (left, right, not, Constraint::Choice { param, cell })
+            }
+        };
+        let left_fraction = node_box.fraction_with(left_constraint);
+        let right_fraction = node_box.fraction_with(right_constraint);
+        if left_fraction >= right_fraction {
+            node_box.apply(left_constraint);
+            node = left as usize;
+        } else {
+            node_box.apply(right_constraint);
+            node = right as usize;
+        }
     }
 }
 
@@ -1070,7 +1163,7 @@ mod tests {
         let builder = TreeBuilder::new(data, ForestParams::new(3, 64, 4).unwrap());
         let pairs = vec![(0, 1), (2, 0), (1, 2)];
         let points = vec![
-            (0, vec![-1.0, -0.3, 0.0, 0.7, 2.0, 5.0]),
+            (0, vec![-1.0, -0.3, 0.0, 0.7, 2.0]),
             (1, (0..n_choices).map(|choice| choice as f64).collect()),
             (2, vec![0.0, 3.0, 10.0]),
         ];
@@ -1120,7 +1213,9 @@ mod tests {
             Detail::new(vec![(0, 3)], vec![], &space),
             Err(Error::InvalidPair { .. })
         ));
-        for (param, value) in [(1, 5.0), (1, 0.5), (1, -1.0), (0, f64::NAN), (2, f64::INFINITY)] {
+        for (param, value) in
+            [(1, 5.0), (1, 0.5), (1, -1.0), (0, f64::NAN), (0, 2.5), (2, f64::INFINITY)]
+        {
             let refused = Detail::new(vec![], vec![(param, vec![value])], &space);
             assert!(matches!(refused, Err(Error::InvalidPoint { .. })), "{param} {value}");
         }
@@ -1213,6 +1308,59 @@ mod tests {
         assert!((variances.total - 1.0).abs() < 1e-15);
         assert!((variances.main_effects[0] - 1.0).abs() < 1e-15);
         assert_eq!(variances.main_effects[1], 0.0);
+    }
+
+    #[test]
+    fn a_tree_constant_where_the_measure_lives_has_no_variance() {
+        // 2/3 on all of [0, 1]^2, in three boxes of masses 0.1, 0.2 and 0.7 (whose weighted
+        // mean rounds to another float: without centring the variance would be 1e-32), and
+        // 0.9 beyond x0 = 5, where the measure has no mass.
+        let tree = Tree::from_nodes(vec![
+            Node::Numeric { param: 0, threshold: 5.0, left: 1, right: 2 },
+            Node::Numeric { param: 1, threshold: 0.1, left: 3, right: 4 },
+            Node::Leaf { value: 0.9 },
+            Node::Leaf { value: 2.0 / 3.0 },
+            Node::Numeric { param: 1, threshold: 0.3, left: 5, right: 6 },
+            Node::Leaf { value: 2.0 / 3.0 },
+            Node::Leaf { value: 2.0 / 3.0 },
+        ]);
+        let space = SearchSpace::new(vec![Domain::Numeric { low: 0.0, high: 1.0 }; 2]).unwrap();
+        let variances = tree_variances(&tree, &space);
+        assert_eq!(
+            variances,
+            TreeVariances {
+                total: 0.0,
+                main_effects: vec![0.0, 0.0],
+                pair_effects: Vec::new(),
+                marginals: Vec::new(),
+            }
+        );
+        assert_eq!(summarize(&[variances], 2).n_trees_used, 0);
+    }
+
+    #[test]
+    fn variances_are_accurate_at_their_own_scale() {
+        // All but p = 5e-81 of x0's range goes to one leaf; the tree varies on the rest only.
+        let tree = Tree::from_nodes(vec![
+            Node::Numeric { param: 0, threshold: 0.5, left: 1, right: 2 },
+            Node::Numeric { param: 1, threshold: 0.75, left: 3, right: 4 },
+            Node::Leaf { value: 2.0 / 3.0 },
+            Node::Leaf { value: -2.0 / 3.0 },
+            Node::Leaf { value: 0.0 },
+        ]);
+        let space = SearchSpace::new(vec![
+            Domain::Numeric { low: 0.0, high: 1e80 },
+            Domain::Numeric { low: 0.0, high: 1.0 },
+        ])
+        .unwrap();
+        let variances = tree_variances(&tree, &space);
+        // To first order in p: V = 13/9 p, V_0 = 49/36 p, V_1 = 3/16 (2/3 p)^2.
+        let p = 0.5 / 1e80;
+        let relative = |a: f64, b: f64| ((a - b) / b).abs();
+        assert!(relative(variances.total, 13.0 / 9.0 * p) < 1e-12, "{variances:?}");
+        assert!(relative(variances.main_effects[0], 49.0 / 36.0 * p) < 1e-12, "{variances:?}");
+        let expected = 3.0 / 16.0 * (2.0 / 3.0 * p).powi(2);
+        assert!(relative(variances.main_effects[1], expected) < 1e-12, "{variances:?}");
     }
 
     #[test]

@@ -16,8 +16,10 @@
 //!   variance below machine epsilon on the raw targets, depends on their scale.)
 //!
 //! Every tree draws from its own generator seeded from `(seed, tree index)`, so a forest is the
-//! same whatever the number of threads. Rows are sorted once per parameter for all trees, and
-//! each node partitions the sorted lists stably: growing a tree costs `O(d · n · depth)`.
+//! same whatever the number of threads. The rows are put in a canonical order before anything
+//! is drawn (see [`TreeBuilder::new`]), so it is also the same whatever the order of the rows.
+//! Rows are sorted once per parameter for all trees, and each node partitions the sorted lists
+//! stably: growing a tree costs `O(d · n · depth)`.
 
 use rand::{Rng, RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -178,11 +180,15 @@ pub struct TreeBuilder<'a> {
 
 impl<'a> TreeBuilder<'a> {
     /// Sorts every column once for all the trees to come.
+    ///
+    /// The rows are first put in a canonical order, so that the trees depend on the set of
+    /// rows and not on the order they come in: the bootstrap draws row positions, and without
+    /// it, shuffling the trials would reshuffle the forest.
     pub fn new(data: Dataset<'a>, params: ForestParams) -> Self {
-        let n_rows = data.n_rows();
+        let order = canonical_order(&data);
         let columns = (0..data.n_params())
             .map(|param| {
-                let values: Vec<f64> = (0..n_rows).map(|row| data.value(row, param)).collect();
+                let values: Vec<f64> = order.iter().map(|&row| data.value(row, param)).collect();
                 RankedColumn::new(&values)
             })
             .collect();
@@ -192,8 +198,9 @@ impl<'a> TreeBuilder<'a> {
             .iter()
             .map(|domain| matches!(domain, Domain::Categorical { .. }))
             .collect();
-        let scale = TargetScale::of(data.targets());
-        let targets = data.targets().iter().map(|&y| scale.normalize(y)).collect();
+        let targets: Vec<f64> = order.iter().map(|&row| data.targets()[row]).collect();
+        let scale = TargetScale::of(&targets);
+        let targets = targets.iter().map(|&y| scale.normalize(y)).collect();
         Self { data, params, columns, is_categorical, targets, scale }
     }
 
@@ -216,7 +223,7 @@ impl<'a> TreeBuilder<'a> {
     /// Converts a spread of tree outputs (a standard deviation, say) back to the scale of the
     /// data's targets.
     pub fn restore_spread(&self, normalized: f64) -> f64 {
-        self.scale.half_spread * normalized * 2.0
+        self.scale.restore_spread(normalized)
     }
 
     /// Grows tree number `index`; the result depends only on the data, the settings and
@@ -272,7 +279,14 @@ impl<'a> TreeBuilder<'a> {
         self.grow(draws, Xoshiro256PlusPlus::seed_from_u64(0))
     }
 
-    /// The targets the trees are fitted to: the data's, mapped onto `[-1, 1]`.
+    /// The data's rows in the order the trees index them (see [`canonical_order`]).
+    #[cfg(test)]
+    pub(crate) fn row_order(&self) -> Vec<usize> {
+        canonical_order(&self.data)
+    }
+
+    /// The targets the trees are fitted to: the data's in [`Self::row_order`], mapped onto
+    /// `[-1, 1]`.
     #[cfg(test)]
     pub(crate) fn normalized_targets(&self) -> &[f64] {
         &self.targets
@@ -283,6 +297,11 @@ impl<'a> TreeBuilder<'a> {
 /// Summation-order noise on `n` rows is about `n · 1e-16` relative, far below it.
 const TIE_TOLERANCE: f64 = 1e-9;
 
+/// A cut whose `|D_L|` (see `Grower::best_cut`) is at most this fraction of the node's weight
+/// counts as no improvement at all: its children's means differ by less than about `4e-12` of
+/// the targets' spread, which is rounding noise when they are equal in exact arithmetic.
+const NO_IMPROVEMENT: f64 = 1e-12;
+
 /// A uniform draw from `0..n` by one multiply-shift of a 64-bit draw. Its bias, at most
 /// `n / 2^64`, is far below anything observable for the handful of parameters it shuffles,
 /// and it costs a fraction of an exact bounded draw: it runs once per parameter per node.
@@ -290,47 +309,80 @@ fn below(rng: &mut Xoshiro256PlusPlus, n: usize) -> usize {
     ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
 }
 
-/// The affine map of a forest's targets onto `[-1, 1]`, centred on their median. Centring on
-/// the median rather than the middle of the range keeps the bulk of the targets near 0, at
-/// full precision, when a few are far out (a failed trial scored 1e10, say). Every step works
-/// on halves, so nothing overflows for targets near the largest float.
+/// The rows sorted by configuration, then target, each compared lexicographically with
+/// `total_cmp`. Rows that compare equal are identical, so which of them comes first does not
+/// matter. Costs `O(n log n)` comparisons, most decided by the first column.
+fn canonical_order(data: &Dataset<'_>) -> Vec<usize> {
+    let targets = data.targets();
+    let mut order: Vec<usize> = (0..data.n_rows()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        (0..data.n_params())
+            .map(|param| data.value(a, param).total_cmp(&data.value(b, param)))
+            .find(|ordering| ordering.is_ne())
+            .unwrap_or_else(|| targets[a].total_cmp(&targets[b]))
+    });
+    order
+}
+
+/// The affine map of a forest's targets onto `[-1, 1]`, centred on their median (constant
+/// targets map to zeros). Centring on the median rather than the middle of the range keeps the
+/// bulk of the targets near 0, at full precision, when a few are far out (a failed trial scored
+/// 1e10, say).
+///
+/// The targets are first multiplied by the power of two that brings the largest magnitude into
+/// `[1, 2)`. That product is exact, so nothing below can overflow (targets near the largest
+/// float) or lose precision (subnormal targets), and targets rescaled by a power of two map to
+/// the very same values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct TargetScale {
+    /// The power of two the targets are divided by.
+    exponent: i32,
+    /// The median of the divided targets.
     median: f64,
-    /// The largest distance from the median to a target, halved; 0 for constant targets.
-    half_spread: f64,
+    /// The largest distance from the median to a divided target; 0 for constant targets.
+    spread: f64,
 }
 
 impl TargetScale {
     fn of(targets: &[f64]) -> Self {
-        if targets.is_empty() {
-            return Self { median: 0.0, half_spread: 0.0 };
+        let largest = targets.iter().fold(0.0_f64, |largest, y| largest.max(y.abs()));
+        if largest == 0.0 {
+            return Self { exponent: 0, median: 0.0, spread: 0.0 };
         }
-        let mut scratch = targets.to_vec();
+        let exponent = binary_exponent(largest);
+        let scaled: Vec<f64> = targets.iter().map(|&y| times_power_of_two(y, -exponent)).collect();
+        let mut scratch = scaled.clone();
         let middle = scratch.len() / 2;
         let (below, &mut upper, _) = scratch.select_nth_unstable_by(middle, f64::total_cmp);
         // For an even count, the mean of the two middle values: negating the targets then
-        // negates the map exactly, so the forest is the same up to the sign of its leaves.
+        // negates the map exactly, so the forest is the same up to the sign of its leaves (when
+        // no two rows share a configuration; the canonical order breaks such ties by target).
         let median = match below.iter().copied().max_by(f64::total_cmp) {
-            Some(lower) if targets.len() % 2 == 0 => lower / 2.0 + upper / 2.0,
+            Some(lower) if targets.len() % 2 == 0 => (lower + upper) / 2.0,
             _ => upper,
         };
-        let min = targets.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = targets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let half_spread = (max / 2.0 - median / 2.0).max(median / 2.0 - min / 2.0);
-        Self { median, half_spread }
+        let min = scaled.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = scaled.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let spread = (max - median).max(median - min);
+        Self { exponent, median, spread }
     }
 
     fn normalize(self, target: f64) -> f64 {
-        if self.half_spread == 0.0 {
+        if self.spread == 0.0 {
             return 0.0;
         }
-        ((target / 2.0 - self.median / 2.0) / self.half_spread).clamp(-1.0, 1.0)
+        let scaled = times_power_of_two(target, -self.exponent);
+        ((scaled - self.median) / self.spread).clamp(-1.0, 1.0)
     }
 
     /// The inverse of [`Self::normalize`]; finite for any value in `[-1, 1]`.
     fn restore(self, normalized: f64) -> f64 {
-        (self.median / 2.0 + self.half_spread * normalized) * 2.0
+        times_power_of_two(self.median + self.spread * normalized, self.exponent)
+    }
+
+    /// A spread of normalized values (a standard deviation, say) on the targets' scale.
+    fn restore_spread(self, normalized: f64) -> f64 {
+        times_power_of_two(self.spread * normalized, self.exponent)
     }
 }
 
@@ -339,6 +391,29 @@ impl TargetScale {
 fn normalized_targets(targets: &[f64]) -> Vec<f64> {
     let scale = TargetScale::of(targets);
     targets.iter().map(|&y| scale.normalize(y)).collect()
+}
+
+/// `floor(log2(value))` for a positive finite `value`, subnormals included.
+fn binary_exponent(value: f64) -> i32 {
+    let bits = value.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        // A subnormal: its mantissa times 2^-1074.
+        let mantissa = bits & ((1 << 52) - 1);
+        63 - mantissa.leading_zeros() as i32 - 1074
+    } else {
+        biased - 1023
+    }
+}
+
+/// `value · 2^exponent` for `exponent` in `-1023..=1074`, in two exact steps (one power of two
+/// cannot span that range).
+fn times_power_of_two(value: f64, exponent: i32) -> f64 {
+    fn power_of_two(exponent: i32) -> f64 {
+        f64::from_bits(((exponent + 1023) as u64) << 52)
+    }
+    let half = exponent / 2;
+    value * power_of_two(half) * power_of_two(exponent - half)
 }
 
 /// The best cut found at a node.
@@ -563,7 +638,10 @@ impl<'b, 'a> Grower<'b, 'a> {
     /// split the rows the same way (on two parameters, say) must tie, but their sums are
     /// accumulated in different orders and differ in the last bits; scores within
     /// [`TIE_TOLERANCE`] of the best therefore count as ties, which keeps the tree the same
-    /// when the targets are rescaled.
+    /// when the targets are rescaled. A relative tolerance cannot tie scores that are 0 in
+    /// exact arithmetic (children with equal means, common with repeated targets), so scores
+    /// under the [`NO_IMPROVEMENT`] floor count as 0 exactly. Such a cut is still made when
+    /// nothing beats it: it can prepare a good cut below (as for an exclusive or).
     ///
     /// Returns the cut and its score.
     fn best_cut(&mut self, start: usize, end: usize, totals: NodeTotals) -> Option<(Cut, f64)> {
@@ -580,11 +658,16 @@ impl<'b, 'a> Grower<'b, 'a> {
         // compared as `numerator > bar · denominator`, which keeps the division (tens of cycles)
         // out of the loop that runs for every row of every parameter.
         let mut bar = f64::NEG_INFINITY;
+        let floor = (NO_IMPROVEMENT * weight) * (NO_IMPROVEMENT * weight);
         let mut consider = |numerator: f64, denominator: f64, cut: &dyn Fn() -> Cut| {
             if numerator > bar * denominator {
-                let score = numerator / denominator;
-                bar = score * (1.0 + TIE_TOLERANCE);
-                best = Some((cut(), score));
+                // Rarely reached, so the floor costs the scan nothing.
+                let numerator = if numerator > floor { numerator } else { 0.0 };
+                if numerator > bar * denominator {
+                    let score = numerator / denominator;
+                    bar = score * (1.0 + TIE_TOLERANCE);
+                    best = Some((cut(), score));
+                }
             }
         };
         for &param in &self.visit_order {
@@ -787,10 +870,71 @@ mod tests {
         for targets in [vec![2.0, 10.0, 3.0], vec![-1.7e308, 0.0, 1.7e308], vec![5.0, 5.0]] {
             let scale = TargetScale::of(&targets);
             for &y in &targets {
-                assert_eq!(scale.restore(scale.normalize(y)), y);
+                let restored = scale.restore(scale.normalize(y));
+                assert!((restored - y).abs() <= 1e-15 * y.abs(), "{restored} vs {y}");
             }
             assert!(scale.restore(1.0).is_finite() && scale.restore(-1.0).is_finite());
         }
+    }
+
+    #[test]
+    fn normalized_targets_keep_subnormal_differences() {
+        let tiniest = f64::from_bits(1);
+        assert_eq!(normalized_targets(&[0.0, tiniest]), vec![-1.0, 1.0]);
+        assert_eq!(normalized_targets(&[tiniest, 3.0 * tiniest, 2.0 * tiniest]), [-1.0, 1.0, 0.0]);
+        assert_eq!(normalized_targets(&[f64::MAX, -f64::MAX]), vec![1.0, -1.0]);
+    }
+
+    #[test]
+    fn normalized_targets_ignore_power_of_two_scales() {
+        let y = [0.3, -7.25, 1e-3, 12.5, 0.3, 4.0];
+        let reference = normalized_targets(&y);
+        for exponent in [-1000, -60, -1, 1, 60, 900] {
+            let scaled: Vec<f64> = y.iter().map(|v| times_power_of_two(*v, exponent)).collect();
+            assert_eq!(normalized_targets(&scaled), reference, "2^{exponent}");
+        }
+        let negated: Vec<f64> = y.iter().map(|v| -v).collect();
+        let flipped: Vec<f64> = reference.iter().map(|v| -v).collect();
+        assert_eq!(normalized_targets(&negated), flipped);
+    }
+
+    #[test]
+    fn binary_exponents_of_normal_and_subnormal_numbers() {
+        assert_eq!(binary_exponent(1.0), 0);
+        assert_eq!(binary_exponent(1.5), 0);
+        assert_eq!(binary_exponent(0.75), -1);
+        assert_eq!(binary_exponent(f64::MAX), 1023);
+        assert_eq!(binary_exponent(f64::MIN_POSITIVE), -1022);
+        assert_eq!(binary_exponent(f64::from_bits(1)), -1074);
+        assert_eq!(binary_exponent(f64::from_bits(3 << 20)), -1074 + 21);
+        assert_eq!(times_power_of_two(f64::from_bits(1), 1074), 1.0);
+        assert_eq!(times_power_of_two(f64::MAX, -1023), f64::MAX / 2f64.powi(1023));
+    }
+
+    #[test]
+    fn the_order_of_the_rows_does_not_matter() {
+        let space = SearchSpace::new(vec![
+            Domain::Numeric { low: 0.0, high: 1.0 },
+            Domain::Categorical { n_choices: 3 },
+        ])
+        .unwrap();
+        // Duplicated configurations with different targets too, which only the target orders.
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for row in 0..60 {
+            let (value, choice) = ((row % 20) as f64 / 20.0, (row % 3) as f64);
+            x.extend([value, choice]);
+            y.push(value * choice + (row / 20) as f64);
+        }
+        let mut reversed_x = Vec::new();
+        for row in x.chunks(2).rev() {
+            reversed_x.extend_from_slice(row);
+        }
+        let reversed_y: Vec<f64> = y.iter().rev().copied().collect();
+        let params = ForestParams::new(4, 64, 5).unwrap();
+        let forward = RandomForest::fit(Dataset::new(&x, &y, &space).unwrap(), params, Some(1));
+        let backward = Dataset::new(&reversed_x, &reversed_y, &space).unwrap();
+        assert_eq!(forward.unwrap(), RandomForest::fit(backward, params, Some(1)).unwrap());
     }
 
     #[test]
@@ -825,6 +969,47 @@ mod tests {
         let data = Dataset::new(&x, &y, &space).unwrap();
         let tree = TreeBuilder::new(data, ForestParams::new(1, 64, 0).unwrap()).fit_tree(0);
         assert!(tree.n_leaves() > 100, "{} leaves", tree.n_leaves());
+    }
+
+    #[test]
+    fn cuts_that_improve_nothing_stay_tied_when_the_target_is_rescaled() {
+        // Found by the property tests: in one tree, a node whose children have equal means
+        // for every cut; scaled by 915.42..., some of those zero scores became 1e-35.
+        let space = SearchSpace::new(vec![
+            Domain::Numeric { low: 0.0, high: 1.6486823848259229 },
+            Domain::Categorical { n_choices: 2 },
+        ])
+        .unwrap();
+        let x = [
+            -7.040662669353909e32,
+            0.0,
+            -0.5,
+            0.0,
+            0.8243411924129614,
+            1.0,
+            -0.5,
+            0.0,
+            0.25,
+            0.0,
+            1.6486823848259229,
+            0.0,
+            0.8243411924129614,
+            1.0,
+            1.6486823848259229,
+            0.0,
+        ];
+        let y = [0.0, 0.0, 3.0, 0.0, -4.0, -5.0, -18.0, -4.0];
+        let scaled: Vec<f64> = y.iter().map(|v| v * 915.4226927312048).collect();
+        let params = ForestParams::new(4, 64, 15405530114699302173).unwrap();
+        let builder = TreeBuilder::new(Dataset::new(&x, &y, &space).unwrap(), params);
+        let scaled_builder = TreeBuilder::new(Dataset::new(&x, &scaled, &space).unwrap(), params);
+        let shape = |tree: &Tree| -> Vec<Node> {
+            let leaf = Node::Leaf { value: 0.0 };
+            tree.nodes().iter().map(|n| if let Node::Leaf { .. } = n { leaf } else { *n }).collect()
+        };
+        for index in 0..4 {
+            assert_eq!(shape(&builder.fit_tree(index)), shape(&scaled_builder.fit_tree(index)));
+        }
     }
 
     #[test]

@@ -261,7 +261,13 @@ mod tests {
         for index in 0..4 {
             let (tree, decreases) = builder.fit_tree_with_decreases(index);
             let draws = builder.draws(index);
-            let sums = node_sums(&tree, &x, 3, builder.normalized_targets(), &draws);
+            // Draws and normalized targets follow the builder's order of the rows.
+            let ordered: Vec<f64> = builder
+                .row_order()
+                .iter()
+                .flat_map(|&row| x[3 * row..3 * row + 3].to_vec())
+                .collect();
+            let sums = node_sums(&tree, &ordered, 3, builder.normalized_targets(), &draws);
             let weighted_impurity = |[w, wy, wyy]: [f64; 3]| wyy - wy * wy / w;
             let mut expected = vec![0.0; 3];
             for (node, sums_here) in tree.nodes().iter().zip(&sums) {

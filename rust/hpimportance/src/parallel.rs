@@ -6,6 +6,10 @@
 
 use crate::error::Error;
 
+/// The most worker threads a pool starts, whatever is asked: more than a machine has cores
+/// only wait on each other, and tens of thousands would take seconds and gigabytes to start.
+pub const MAX_THREADS: usize = 1024;
+
 /// A pool of worker threads for one computation. Results never depend on its size.
 #[derive(Debug)]
 pub struct WorkerPool {
@@ -14,18 +18,13 @@ pub struct WorkerPool {
 
 impl WorkerPool {
     /// Starts `n_threads` workers (`None`: one per available core), but no more than
-    /// `n_tasks`: a thread without a task to run is only a cost.
+    /// `n_tasks` (a thread without a task to run is only a cost) or [`MAX_THREADS`].
     ///
     /// # Errors
     /// [`Error::InvalidForestSetting`] for `Some(0)`, [`Error::ThreadPool`] if the operating
     /// system refuses to start the threads.
     pub fn new(n_threads: Option<usize>, n_tasks: usize) -> Result<Self, Error> {
-        let n_threads = match n_threads {
-            Some(0) => return Err(Error::InvalidForestSetting { name: "n_threads", value: 0 }),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        }
-        .min(n_tasks.max(1));
+        let n_threads = thread_count(n_threads, n_tasks)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(n_threads)
             .build()
@@ -44,6 +43,16 @@ impl WorkerPool {
     }
 }
 
+/// How many workers [`WorkerPool::new`] starts.
+fn thread_count(requested: Option<usize>, n_tasks: usize) -> Result<usize, Error> {
+    let wanted = match requested {
+        Some(0) => return Err(Error::InvalidForestSetting { name: "n_threads", value: 0 }),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    Ok(wanted.min(n_tasks.max(1)).min(MAX_THREADS))
+}
+
 /// Runs `work`, made of `n_tasks` parallel tasks, in a fresh pool of `n_threads` workers
 /// (`None`: one per available core).
 ///
@@ -59,4 +68,21 @@ where
     F: FnOnce() -> T + Send,
 {
     Ok(WorkerPool::new(n_threads, n_tasks)?.install(work))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_count_is_capped_by_tasks_and_by_the_maximum() {
+        assert_eq!(thread_count(Some(8), 3), Ok(3));
+        assert_eq!(thread_count(Some(2), 0), Ok(1));
+        assert_eq!(thread_count(Some(usize::MAX), usize::MAX), Ok(MAX_THREADS));
+        assert!(matches!(thread_count(None, usize::MAX), Ok(1..=MAX_THREADS)));
+        assert_eq!(
+            thread_count(Some(0), 4),
+            Err(Error::InvalidForestSetting { name: "n_threads", value: 0 })
+        );
+    }
 }

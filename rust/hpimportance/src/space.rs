@@ -14,6 +14,9 @@ use crate::error::Error;
 /// The largest number of choices of a categorical parameter: trees store choices as `u32`.
 pub const MAX_CHOICES: usize = u32::MAX as usize;
 
+/// The largest number of parameters: trees name parameters with `u32`.
+pub const MAX_PARAMS: usize = u32::MAX as usize;
+
 /// The domain of one parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Domain {
@@ -34,8 +37,12 @@ impl SearchSpace {
     ///
     /// # Errors
     /// [`Error::InvalidBounds`] for non-finite or reversed bounds, [`Error::NoChoices`] for a
-    /// categorical without choices.
+    /// categorical without choices, [`Error::TooManyChoices`] and [`Error::TooManyParams`]
+    /// beyond [`MAX_CHOICES`] and [`MAX_PARAMS`].
     pub fn new(domains: Vec<Domain>) -> Result<Self, Error> {
+        if domains.len() > MAX_PARAMS {
+            return Err(Error::TooManyParams { n_params: domains.len(), max: MAX_PARAMS });
+        }
         for (param, domain) in domains.iter().enumerate() {
             match *domain {
                 Domain::Numeric { low, high } => {
