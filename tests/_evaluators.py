@@ -60,4 +60,27 @@ FANOVA = EvaluatorSpec(
     ),
 )
 
-EVALUATORS = [FANOVA]
+
+def _mdi(**options: Any) -> BaseImportanceEvaluator:
+    from hpimportance import MeanDecreaseImpurityImportanceEvaluator
+
+    return MeanDecreaseImpurityImportanceEvaluator(**{"seed": 0, **options})
+
+
+MDI = EvaluatorSpec(
+    name="mean-decrease-impurity",
+    make=_mdi,
+    bad_arguments=(
+        ({"n_trees": 0}, ValueError, r"n_trees must be at least 1, got 0"),
+        ({"n_trees": 10**7}, ValueError, r"n_trees must be at most 1,000,000, got 10000000"),
+        ({"n_trees": 2.5}, TypeError, r"n_trees must be a positive integer, got 2\.5"),
+        ({"max_depth": -1}, ValueError, r"max_depth must be at least 1, got -1"),
+        ({"max_depth": None}, TypeError, r"max_depth must be a positive integer, got None"),
+        ({"n_threads": 0}, ValueError, r"n_threads must be at least 1, got 0"),
+        ({"seed": -1}, ValueError, r"seed must be in \[0, 2\*\*64 - 1\], got -1"),
+        ({"seed": "0"}, TypeError, r"seed must be an integer or None, got '0'"),
+        ({"merge_ranges": "yes"}, TypeError, r"merge_ranges must be True or False, got 'yes'"),
+    ),
+)
+
+EVALUATORS = [FANOVA, MDI]

@@ -96,7 +96,10 @@ else:
 """
 
 # Per evaluator: constructor arguments of a short and of a practically endless evaluation.
-_WORKLOADS = {"fanova": ({"n_trees": 1}, {"n_trees": 1_000_000})}
+_WORKLOADS = {
+    "fanova": ({"n_trees": 1}, {"n_trees": 1_000_000}),
+    "mean-decrease-impurity": ({"n_trees": 1}, {"n_trees": 1_000_000}),
+}
 
 
 def test_ctrl_c_interrupts_a_long_evaluation(spec: EvaluatorSpec) -> None:
