@@ -32,6 +32,8 @@
 //! * [`data`]: the validated configuration matrix and targets;
 //! * [`forest`]: the regression random forest (flat-array CART trees);
 //! * [`fanova`](mod@fanova): marginal variances of each tree by a single leaf sweep;
+//! * [`ped_anova`](mod@ped_anova): PED-ANOVA's Parzen estimates on grids and their Pearson
+//!   divergences;
 //! * [`parallel`]: the per-call worker pool.
 
 pub mod data;
@@ -39,6 +41,7 @@ pub mod error;
 pub mod fanova;
 pub mod forest;
 pub mod parallel;
+pub mod ped_anova;
 pub mod space;
 
 pub use data::Dataset;
@@ -48,4 +51,5 @@ pub use fanova::{
 };
 pub use forest::{ForestParams, Node, RandomForest, Tree, TreeBuilder};
 pub use parallel::WorkerPool;
+pub use ped_anova::{divergences, Grid, Problem, Reference};
 pub use space::{Domain, SearchSpace};
