@@ -18,6 +18,7 @@ import importlib
 from typing import Any
 
 from hpimportance._native import __version__
+from hpimportance._ped_anova import ped_anova
 from hpimportance._space import Categorical
 from hpimportance._space import Float
 from hpimportance._space import Int
@@ -30,12 +31,15 @@ __all__ = [
     "Float",
     "Int",
     "Param",
+    "PedAnovaImportanceEvaluator",
     "__version__",
+    "ped_anova",
 ]
 
 # The evaluators subclass Optuna's base class, so they import Optuna: they load on first use.
 _EVALUATORS = {
     "FanovaImportanceEvaluator": "hpimportance._optuna_fanova",
+    "PedAnovaImportanceEvaluator": "hpimportance._optuna_ped_anova",
 }
 
 

@@ -1,0 +1,349 @@
+"""The PED-ANOVA evaluator for Optuna studies.
+
+Optuna decides which trials and parameters count and which trials are best (for several
+objectives, by non-domination rank and hypervolume subset selection, with Optuna's own helpers);
+this module reads the study into arrays and hands them to :mod:`hpimportance._ped_anova`.
+
+Reading is the cost that remains at scale, so it works column by column on chunks of trials
+that stay in the CPU cache, with every per-trial step done by C loops (``map``, ``list.count``):
+a study of 100,000 trials with 8 parameters takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from itertools import compress
+from itertools import repeat
+import math
+import operator
+from typing import TYPE_CHECKING
+import warnings
+
+import numpy as np
+from optuna._hypervolume.hssp import _solve_hssp
+from optuna.distributions import CategoricalDistribution
+from optuna.importance import BaseImportanceEvaluator
+from optuna.study import StudyDirection
+from optuna.study._multi_objective import _fast_non_domination_rank
+
+from hpimportance import _ped_anova
+from hpimportance import _trials
+from hpimportance._ped_anova import Regime
+
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Sequence
+
+    from optuna.distributions import BaseDistribution
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial
+
+
+# Trials read per step: their parameter and distribution objects stay in the CPU cache between
+# the passes over them, which makes reading about twice as fast as whole columns at a time.
+_CHUNK = 256
+# Conditional columns are split into regimes by this many C-level passes, one per regime; the
+# rest of a column with more domains than this is grouped by hashing, one Python call a trial.
+_MAX_PASSES = 8
+# The reference point of hypervolume subset selection replaces exact zeros by this (Optuna's).
+_ZERO_REFERENCE = 1e-12
+
+_PARAMS = operator.attrgetter("params")
+_DISTRIBUTIONS = operator.attrgetter("distributions")
+_ATTRIBUTES = operator.attrgetter("__dict__")
+
+
+class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
+    """PED-ANOVA importance evaluator, a faster drop-in for Optuna's.
+
+    Implements `PED-ANOVA: Efficiently Quantifying Hyperparameter Importance in Arbitrary
+    Subspaces <https://arxiv.org/abs/2304.10255>`__ (Watanabe, Bansal and Hutter, IJCAI 2023),
+    with conditional parameters handled as in `Conditional PED-ANOVA: Hyperparameter Importance
+    in Hierarchical & Dynamic Search Spaces <https://arxiv.org/abs/2601.20800>`__ (KDD 2026).
+
+    A parameter is important when its values in the best ``target_quantile`` of the completed
+    trials (the top set) are distributed differently from its values in the best
+    ``region_quantile`` (the region set): both distributions are Parzen estimates on a grid, and
+    the importance is the Pearson divergence between them. A conditional parameter, or one
+    whose range changed during the study, is measured in each of its regimes (the trials that
+    used it with one distribution) and the regimes are averaged.
+
+    It computes what :class:`optuna.importance.PedAnovaImportanceEvaluator` computes, to about
+    1e-12 relative, including the multi-objective selection of the top set when ``target`` is
+    :obj:`None` (non-domination rank, then hypervolume subset selection), while the numeric
+    work runs in Rust on every core and the study is read in bulk: on 100,000 trials it is
+    dozens of times faster. It differs in two ways: invalid settings raise
+    :class:`ValueError` (Optuna asserts), and ``params`` naming a parameter twice counts it
+    once.
+
+    As in Optuna, lower ``target`` values are taken to be better: negate a maximized objective,
+    as in ``target=lambda t: -t.values[0]``.
+
+    Args:
+        target_quantile:
+            The fraction of trials in the top set: the importances tell which parameters it
+            took to reach the best ``target_quantile`` of the trials.
+        region_quantile:
+            The fraction of trials in the region set, the part of the study the importances
+            describe (1.0: all of it). ``0 < target_quantile < region_quantile <= 1``.
+        evaluate_on_local:
+            If :obj:`True`, compare the top set with the region set: how much each parameter
+            mattered among the configurations the study tried. If :obj:`False`, compare it with
+            the uniform distribution on each parameter's range (``region_quantile`` then has
+            no effect).
+    """
+
+    def __init__(
+        self,
+        *,
+        target_quantile: float = 0.1,
+        region_quantile: float = 1.0,
+        evaluate_on_local: bool = True,
+    ) -> None:
+        self._settings = _ped_anova.check_settings(
+            target_quantile, region_quantile, evaluate_on_local, stacklevel=2
+        )
+
+    def evaluate(
+        self,
+        study: Study,
+        params: list[str] | None = None,
+        *,
+        target: Callable[[FrozenTrial], float] | None = None,
+    ) -> dict[str, float]:
+        names = _trials.check_params_argument(params)
+        trials = _trials.completed_trials(study)
+        distributions = list(map(_DISTRIBUTIONS, trials))
+        names = _parameter_names(distributions, names)
+
+        multi_objective = target is None and study._is_multi_objective()
+        if target is not None:
+            warnings.warn(
+                "PED-ANOVA takes lower target values to be better; if higher ones are, negate "
+                "the target, as in target=lambda t: -t.values[0].",
+                stacklevel=2,
+            )
+            loss = _trials.target_values(trials, target)
+            finite = np.isfinite(loss)
+        elif multi_objective:
+            loss = np.array(list(map(operator.attrgetter("values"), trials)), dtype=np.float64)
+            loss = loss.reshape(len(trials), len(study.directions))
+            finite = np.isfinite(loss).all(axis=1)
+            loss *= [-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in study.directions]
+        else:
+            loss = _trials.target_values(trials, None)
+            finite = np.isfinite(loss)
+            if study.direction == StudyDirection.MAXIMIZE:
+                loss = -loss
+        if not finite.all():
+            trials = list(compress(trials, finite))
+            distributions = list(compress(distributions, finite))
+            loss = loss[finite]
+
+        zeros = {name: 0.0 for name in names}
+        if len(trials) <= 1:
+            warnings.warn(
+                f"PED-ANOVA needs at least 2 completed trials with finite values, got "
+                f"{len(trials)}; every importance is 0.",
+                stacklevel=2,
+            )
+            return zeros
+        settings = self._settings
+        select = _best_fronts if multi_objective else _ped_anova.best_quantile
+        top = select(loss, settings.target_quantile)
+        region = select(loss, settings.region_quantile)
+        n_top, n_region = int(np.count_nonzero(top)), int(np.count_nonzero(region))
+        if n_top == n_region:
+            _ped_anova.warn_same_sets(n_top, settings.evaluate_on_local, stacklevel=2)
+        if n_top == 0 or not names:
+            return zeros
+
+        if n_region < len(trials):
+            trials = list(compress(trials, region))
+            distributions = list(compress(distributions, region))
+        regimes = _read_regimes(trials, distributions, names, top[region])
+        importances = _ped_anova.regime_importances(
+            regimes,
+            n_top,
+            n_region,
+            evaluate_on_local=settings.evaluate_on_local,
+            stacklevel=2,
+        )
+        return _trials.sort_by_importance(importances)
+
+
+def _parameter_names(
+    distributions: Sequence[dict[str, BaseDistribution]], params: list[str] | None
+) -> list[str]:
+    """``params`` without repeats, or every parameter of a completed trial, sorted by name.
+
+    Raises:
+        ValueError: If a name in ``params`` is in no completed trial.
+    """
+    if params is None:
+        return sorted(set(chain.from_iterable(distributions)))
+    missing = [
+        name for name in params if not any(map(operator.contains, distributions, repeat(name)))
+    ]
+    if missing:
+        raise ValueError(
+            f"No completed trial has the parameters {missing}. Pass names of parameters that "
+            "completed trials suggested, or None for all of them."
+        )
+    return list(dict.fromkeys(params))
+
+
+def _best_fronts(loss: np.ndarray, quantile: float) -> np.ndarray:
+    """Which trials are in the best ``quantile`` of a multi-objective study, chosen as Optuna's
+    multi-objective TPE chooses them: ``ceil(quantile * n)`` trials, whole fronts of
+    non-domination rank first, then the members of the next front that greedy hypervolume
+    subset selection picks (``loss`` is to be minimized in every column)."""
+    n_trials = len(loss)
+    n_best = math.ceil(quantile * n_trials)
+    chosen = np.zeros(n_trials, dtype=bool)
+    if quantile == 1.0 or n_best >= n_trials:
+        chosen[:] = True
+        return chosen
+    if n_best == 0:
+        return chosen
+
+    ranks = _fast_non_domination_rank(loss, n_below=n_best)
+    front_ranks, front_sizes = np.unique(ranks, return_counts=True)
+    whole = front_ranks[np.cumsum(front_sizes) <= n_best]
+    last_whole = int(whole.max()) if whole.size else -1
+    chosen[ranks <= last_whole] = True
+    missing = n_best - int(np.count_nonzero(chosen))
+    if missing > 0:
+        front = np.flatnonzero(ranks == last_whole + 1)
+        front_loss = loss[front]
+        # The worst point of the front, pushed 10% further away (either way round for a
+        # negative coordinate), and never exactly zero.
+        worst = front_loss.max(axis=0)
+        reference = np.maximum(1.1 * worst, 0.9 * worst)
+        reference[reference == 0] = _ZERO_REFERENCE
+        chosen[_solve_hssp(front_loss, front, missing, reference)] = True
+    return chosen
+
+
+def _read_regimes(
+    trials: Sequence[FrozenTrial],
+    distributions: Sequence[dict[str, BaseDistribution]],
+    names: Sequence[str],
+    is_top: np.ndarray,
+) -> dict[str, list[Regime]]:
+    """Each parameter's regimes in ``trials``: the trials that used it with one distribution,
+    or did not use it, in the order their first trials came in."""
+    params = list(map(_PARAMS, trials))
+    first = distributions[0]
+    references = {name: first.get(name) for name in names}
+    uniform = set(names)  # Columns where every trial read so far has the reference.
+    columns: dict[str, list[object]] = {name: [] for name in names}
+    for start in range(0, len(trials), _CHUNK):
+        chunk_params = params[start : start + _CHUNK]
+        chunk_distributions = distributions[start : start + _CHUNK]
+        for name in names:
+            columns[name].extend(map(dict.get, chunk_params, repeat(name)))
+            if name in uniform:
+                column = list(map(dict.get, chunk_distributions, repeat(name)))
+                if not _all_equal(column, references[name]):
+                    uniform.discard(name)
+
+    regimes = {}
+    for name in names:
+        if name in uniform:
+            groups: list[tuple[BaseDistribution | None, np.ndarray | None]]
+            groups = [(references[name], None)]
+        else:
+            groups = _group_by_distribution(list(map(dict.get, distributions, repeat(name))))
+        values = columns[name]
+        regimes[name] = [_regime(name, dist, values, rows, is_top) for dist, rows in groups]
+    return regimes
+
+
+def _all_equal(column: list[BaseDistribution | None], reference: BaseDistribution | None) -> bool:
+    """Whether every entry equals ``reference`` as Optuna compares distributions (same type,
+    same attributes), with the comparisons in C."""
+    if set(map(type, column)) != {type(reference)}:
+        return False
+    if reference is None:
+        return True
+    return list(map(_ATTRIBUTES, column)).count(reference.__dict__) == len(column)
+
+
+def _group_by_distribution(
+    column: list[BaseDistribution | None],
+) -> list[tuple[BaseDistribution | None, np.ndarray | None]]:
+    """The distinct entries of ``column`` (``None``: parameter not used), each with the rows
+    that hold it, in order of first appearance.
+
+    Each of the first few distributions takes one C-level pass over the column; whatever is
+    left after that is grouped by hashing. Entries are equal as Optuna's distributions are:
+    same type and same attributes.
+    """
+    n_rows = len(column)
+    types = list(map(type, column))
+    attributes = list(map(getattr, column, repeat("__dict__"), repeat(None)))
+    left = np.ones(n_rows, dtype=bool)
+    groups: list[tuple[BaseDistribution | None, np.ndarray | None]] = []
+    while left.any() and len(groups) < _MAX_PASSES:
+        first = int(np.argmax(left))
+        same_type = np.fromiter(map(operator.is_, types, repeat(types[first])), bool, n_rows)
+        same_attributes = np.fromiter(
+            map(operator.eq, attributes, repeat(attributes[first])), bool, n_rows
+        )
+        rows = np.flatnonzero(same_type & same_attributes & left)
+        left[rows] = False
+        groups.append((column[first], rows))
+
+    if left.any():
+        by_key: dict[object, list[int]] = {}
+        for row in np.flatnonzero(left).tolist():
+            by_key.setdefault(_distribution_key(column[row]), []).append(row)
+        for rows_of_key in by_key.values():
+            groups.append((column[rows_of_key[0]], np.array(rows_of_key)))
+    if len(groups) == 1:
+        return [(groups[0][0], None)]
+    return groups
+
+
+def _distribution_key(distribution: BaseDistribution | None) -> object:
+    # What Optuna hashes a distribution by: its type and sorted attributes.
+    if distribution is None:
+        return None
+    return (type(distribution), tuple(sorted(distribution.__dict__.items())))
+
+
+def _regime(
+    name: str,
+    distribution: BaseDistribution | None,
+    column: list[object],
+    rows: np.ndarray | None,
+    is_top: np.ndarray,
+) -> Regime:
+    """The regime of the trials at ``rows`` (:obj:`None`: all of them) of a column."""
+    regime_top = is_top if rows is None else is_top[rows]
+    if distribution is None:
+        return Regime(None, None, regime_top)
+
+    values = column if rows is None else np.array(column, dtype=object)[rows].tolist()
+    param = _trials.to_param(name, distribution)
+    if isinstance(distribution, CategoricalDistribution):
+        return Regime(param, _choice_indices(distribution, values), regime_top)
+    return Regime(param, np.array(values, dtype=np.float64), regime_top)
+
+
+def _choice_indices(distribution: CategoricalDistribution, values: list[object]) -> np.ndarray:
+    """The index of each value among the choices, found as Optuna finds it: the first equal
+    choice, and NaN equal to NaN."""
+    lookup: dict[object, int] = {}
+    for index, choice in enumerate(distribution.choices):
+        lookup.setdefault(choice, index)
+    indices: list[int | float | None] = list(map(lookup.get, values))
+    if None in indices:
+        # A NaN that is not the very object among the choices: Optuna's own lookup knows it.
+        indices = [
+            distribution.to_internal_repr(value) if index is None else index  # type: ignore[arg-type]
+            for value, index in zip(values, indices)
+        ]
+    return np.array(indices, dtype=np.float64)
