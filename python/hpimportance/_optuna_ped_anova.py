@@ -12,10 +12,11 @@ a study of 100,000 trials with 8 parameters takes a fraction of a second.
 from __future__ import annotations
 
 from itertools import chain
-from itertools import compress
 from itertools import repeat
 import math
 import operator
+from typing import Any
+from typing import NamedTuple
 from typing import TYPE_CHECKING
 import warnings
 
@@ -49,8 +50,11 @@ _MAX_PASSES = 8
 # The reference point of hypervolume subset selection replaces exact zeros by this (Optuna's).
 _ZERO_REFERENCE = 1e-12
 
-_PARAMS = operator.attrgetter("params")
-_DISTRIBUTIONS = operator.attrgetter("distributions")
+# FrozenTrial's own attributes behind its `params`, `distributions` and `values` properties:
+# reading them directly saves a Python call per trial.
+_PARAMS = operator.attrgetter("_params")
+_DISTRIBUTIONS = operator.attrgetter("_distributions")
+_VALUES = operator.attrgetter("_values")
 _ATTRIBUTES = operator.attrgetter("__dict__")
 
 
@@ -112,12 +116,12 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         *,
         target: Callable[[FrozenTrial], float] | None = None,
     ) -> dict[str, float]:
-        names = _trials.check_params_argument(params)
+        wanted = _trials.check_params_argument(params)
         trials = _trials.completed_trials(study)
-        distributions = list(map(_DISTRIBUTIONS, trials))
-        names = _parameter_names(distributions, names)
+        n_objectives = 0 if target is not None else len(study.directions)
+        table = _read_trials(trials, wanted, n_objectives)
 
-        multi_objective = target is None and study._is_multi_objective()
+        multi_objective = n_objectives > 1
         if target is not None:
             warnings.warn(
                 "PED-ANOVA takes lower target values to be better; if higher ones are, negate "
@@ -126,26 +130,21 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
             )
             loss = _trials.target_values(trials, target)
             finite = np.isfinite(loss)
-        elif multi_objective:
-            loss = np.array(list(map(operator.attrgetter("values"), trials)), dtype=np.float64)
-            loss = loss.reshape(len(trials), len(study.directions))
+        else:
+            loss = table.objectives
             finite = np.isfinite(loss).all(axis=1)
             loss *= [-1.0 if d == StudyDirection.MAXIMIZE else 1.0 for d in study.directions]
-        else:
-            loss = _trials.target_values(trials, None)
-            finite = np.isfinite(loss)
-            if study.direction == StudyDirection.MAXIMIZE:
-                loss = -loss
-        if not finite.all():
-            trials = list(compress(trials, finite))
-            distributions = list(compress(distributions, finite))
-            loss = loss[finite]
+            if not multi_objective:
+                loss = loss[:, 0]
+        kept = None if finite.all() else np.flatnonzero(finite)
+        if kept is not None:
+            loss = loss[kept]
 
-        zeros = {name: 0.0 for name in names}
-        if len(trials) <= 1:
+        zeros = {name: 0.0 for name in table.names}
+        if len(loss) <= 1:
             warnings.warn(
                 f"PED-ANOVA needs at least 2 completed trials with finite values, got "
-                f"{len(trials)}; every importance is 0.",
+                f"{len(loss)}; every importance is 0.",
                 stacklevel=2,
             )
             return zeros
@@ -156,13 +155,14 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         n_top, n_region = int(np.count_nonzero(top)), int(np.count_nonzero(region))
         if n_top == n_region:
             _ped_anova.warn_same_sets(n_top, settings.evaluate_on_local, stacklevel=2)
-        if n_top == 0 or not names:
+        if n_top == 0 or not table.names:
             return zeros
 
-        if n_region < len(trials):
-            trials = list(compress(trials, region))
-            distributions = list(compress(distributions, region))
-        regimes = _read_regimes(trials, distributions, names, top[region])
+        # The region set's rows among all completed trials (None: all of them).
+        rows = kept
+        if n_region < len(loss):
+            rows = np.flatnonzero(region) if kept is None else kept[region]
+        regimes = _regimes(table, rows, top[region])
         importances = _ped_anova.regime_importances(
             regimes,
             n_top,
@@ -173,25 +173,128 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         return _trials.sort_by_importance(importances)
 
 
-def _parameter_names(
-    distributions: Sequence[dict[str, BaseDistribution]], params: list[str] | None
-) -> list[str]:
-    """``params`` without repeats, or every parameter of a completed trial, sorted by name.
+class _Table(NamedTuple):
+    """What one pass over the completed trials found."""
+
+    #: The parameters to measure.
+    names: list[str]
+    #: One row of objective values per trial (no columns when a target replaces them).
+    objectives: np.ndarray
+    #: Per trial, its parameters and their distributions.
+    params: list[dict[str, Any]]
+    distributions: list[dict[str, BaseDistribution]]
+    #: The parameters that every trial holds with the same distribution: that distribution and
+    #: the values (choice indices for a categorical), one per trial.
+    uniform: dict[str, tuple[BaseDistribution, np.ndarray]]
+
+
+def _read_trials(
+    trials: Sequence[FrozenTrial], wanted: list[str] | None, n_objectives: int
+) -> _Table:
+    """Read ``trials`` in one pass, chunk by chunk, so that each trial's objects are fetched
+    into the CPU cache once: its objective values, which parameters it has, and for each
+    parameter that the first trial's distribution has served so far, that distribution and
+    the value.
 
     Raises:
-        ValueError: If a name in ``params`` is in no completed trial.
+        ValueError: If a name in ``wanted`` is in no trial.
     """
-    if params is None:
-        return sorted(set(chain.from_iterable(distributions)))
-    missing = [
-        name for name in params if not any(map(operator.contains, distributions, repeat(name)))
-    ]
-    if missing:
-        raise ValueError(
-            f"No completed trial has the parameters {missing}. Pass names of parameters that "
-            "completed trials suggested, or None for all of them."
-        )
-    return list(dict.fromkeys(params))
+    n_trials = len(trials)
+    first = trials[0].distributions if trials else {}
+    candidates = first if wanted is None else wanted
+    columns: dict[str, tuple[BaseDistribution, np.ndarray, dict[object, int] | None]] = {}
+    for name in candidates:
+        reference = first.get(name)
+        if reference is not None:
+            lookup = (
+                _choice_lookup(reference)
+                if isinstance(reference, CategoricalDistribution)
+                else None
+            )
+            columns[name] = (reference, np.empty(n_trials), lookup)
+    getters = {name: operator.itemgetter(name) for name in columns}
+
+    params: list[dict[str, Any]] = []
+    distributions: list[dict[str, BaseDistribution]] = []
+    objectives = []
+    names: set[str] = set()
+    for start in range(0, n_trials, _CHUNK):
+        stop = min(start + _CHUNK, n_trials)
+        chunk = trials[start:stop]
+        chunk_params = list(map(_PARAMS, chunk))
+        chunk_distributions = list(map(_DISTRIBUTIONS, chunk))
+        params += chunk_params
+        distributions += chunk_distributions
+        if n_objectives:
+            # Every completed trial holds one value per objective.
+            values = chain.from_iterable(map(_VALUES, chunk))
+            objectives.append(np.fromiter(values, np.float64, (stop - start) * n_objectives))
+        if wanted is None:
+            names.update(*chunk_distributions)
+
+        for name, (reference, column, lookup) in list(columns.items()):
+            getter = getters[name]
+            try:
+                same = _all_equal(list(map(getter, chunk_distributions)), reference)
+                if same:
+                    chunk_values = map(getter, chunk_params)
+                    column[start:stop] = np.fromiter(
+                        chunk_values if lookup is None else map(lookup.__getitem__, chunk_values),
+                        np.float64,
+                        stop - start,
+                    )
+            except (KeyError, TypeError, ValueError):
+                # A trial without the parameter, or a choice that only Optuna's comparison
+                # finds (NaN): the column is read the slow way, by _regimes.
+                same = False
+            if not same:
+                del columns[name]
+
+    if wanted is not None:
+        missing = [
+            name
+            for name in wanted
+            if name not in columns and not any(map(operator.contains, distributions, repeat(name)))
+        ]
+        if missing:
+            raise ValueError(
+                f"No completed trial has the parameters {missing}. Pass names of parameters "
+                "that completed trials suggested, or None for all of them."
+            )
+    objective_rows = np.concatenate(objectives) if objectives else np.empty(0)
+    return _Table(
+        names=sorted(names) if wanted is None else list(dict.fromkeys(wanted)),
+        objectives=objective_rows.reshape(n_trials, n_objectives),
+        params=params,
+        distributions=distributions,
+        uniform={name: (reference, column) for name, (reference, column, _) in columns.items()},
+    )
+
+
+def _regimes(
+    table: _Table, rows: np.ndarray | None, is_top: np.ndarray
+) -> dict[str, list[Regime]]:
+    """Each parameter's regimes among the trials at ``rows`` (:obj:`None`: all): the trials
+    that used it with one distribution, or did not use it, in the order their first trials
+    came in."""
+    params, distributions = table.params, table.distributions
+    if rows is not None:
+        params = list(map(params.__getitem__, rows.tolist()))
+        distributions = list(map(distributions.__getitem__, rows.tolist()))
+
+    regimes = {}
+    for name in table.names:
+        if name in table.uniform:
+            reference, column = table.uniform[name]
+            values = column if rows is None else column[rows]
+            regimes[name] = [Regime(_trials.to_param(name, reference), values, is_top)]
+            continue
+        groups = _group_by_distribution(list(map(dict.get, distributions, repeat(name))))
+        column_values = list(map(dict.get, params, repeat(name)))
+        regimes[name] = [
+            _regime(name, dist, column_values, group_rows, is_top) for dist, group_rows in groups
+        ]
+    return regimes
 
 
 def _best_fronts(loss: np.ndarray, quantile: float) -> np.ndarray:
@@ -226,48 +329,11 @@ def _best_fronts(loss: np.ndarray, quantile: float) -> np.ndarray:
     return chosen
 
 
-def _read_regimes(
-    trials: Sequence[FrozenTrial],
-    distributions: Sequence[dict[str, BaseDistribution]],
-    names: Sequence[str],
-    is_top: np.ndarray,
-) -> dict[str, list[Regime]]:
-    """Each parameter's regimes in ``trials``: the trials that used it with one distribution,
-    or did not use it, in the order their first trials came in."""
-    params = list(map(_PARAMS, trials))
-    first = distributions[0]
-    references = {name: first.get(name) for name in names}
-    uniform = set(names)  # Columns where every trial read so far has the reference.
-    columns: dict[str, list[object]] = {name: [] for name in names}
-    for start in range(0, len(trials), _CHUNK):
-        chunk_params = params[start : start + _CHUNK]
-        chunk_distributions = distributions[start : start + _CHUNK]
-        for name in names:
-            columns[name].extend(map(dict.get, chunk_params, repeat(name)))
-            if name in uniform:
-                column = list(map(dict.get, chunk_distributions, repeat(name)))
-                if not _all_equal(column, references[name]):
-                    uniform.discard(name)
-
-    regimes = {}
-    for name in names:
-        if name in uniform:
-            groups: list[tuple[BaseDistribution | None, np.ndarray | None]]
-            groups = [(references[name], None)]
-        else:
-            groups = _group_by_distribution(list(map(dict.get, distributions, repeat(name))))
-        values = columns[name]
-        regimes[name] = [_regime(name, dist, values, rows, is_top) for dist, rows in groups]
-    return regimes
-
-
-def _all_equal(column: list[BaseDistribution | None], reference: BaseDistribution | None) -> bool:
+def _all_equal(column: list[BaseDistribution], reference: BaseDistribution) -> bool:
     """Whether every entry equals ``reference`` as Optuna compares distributions (same type,
     same attributes), with the comparisons in C."""
-    if set(map(type, column)) != {type(reference)}:
+    if list(map(type, column)).count(type(reference)) != len(column):
         return False
-    if reference is None:
-        return True
     return list(map(_ATTRIBUTES, column)).count(reference.__dict__) == len(column)
 
 
@@ -333,13 +399,18 @@ def _regime(
     return Regime(param, np.array(values, dtype=np.float64), regime_top)
 
 
-def _choice_indices(distribution: CategoricalDistribution, values: list[object]) -> np.ndarray:
-    """The index of each value among the choices, found as Optuna finds it: the first equal
-    choice, and NaN equal to NaN."""
+def _choice_lookup(distribution: CategoricalDistribution) -> dict[object, int]:
+    """Choice -> index, the first of equal choices winning as in ``choices.index``."""
     lookup: dict[object, int] = {}
     for index, choice in enumerate(distribution.choices):
         lookup.setdefault(choice, index)
-    indices: list[int | float | None] = list(map(lookup.get, values))
+    return lookup
+
+
+def _choice_indices(distribution: CategoricalDistribution, values: list[object]) -> np.ndarray:
+    """The index of each value among the choices, found as Optuna finds it: the first equal
+    choice, and NaN equal to NaN."""
+    indices: list[int | float | None] = list(map(_choice_lookup(distribution).get, values))
     if None in indices:
         # A NaN that is not the very object among the choices: Optuna's own lookup knows it.
         indices = [

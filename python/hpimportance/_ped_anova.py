@@ -73,8 +73,9 @@ def check_settings(
             "PED-ANOVA needs 0 < target_quantile < region_quantile <= 1, got "
             f"target_quantile={target_quantile!r} and region_quantile={region_quantile!r}."
         )
-    if not isinstance(evaluate_on_local, bool):
+    if not isinstance(evaluate_on_local, (bool, np.bool_)):
         raise TypeError(f"evaluate_on_local must be True or False, got {evaluate_on_local!r}.")
+    evaluate_on_local = bool(evaluate_on_local)
     if region != 1.0 and not evaluate_on_local:
         warnings.warn(
             f"region_quantile={region_quantile!r} has no effect with evaluate_on_local=False: "
