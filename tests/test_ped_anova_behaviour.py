@@ -335,6 +335,10 @@ class TestArrayApi:
         with pytest.raises(error, match=match):
             ped_anova([Float("a", 0, 1)], x, y)
 
+    def test_log_parameter_needs_positive_values(self) -> None:
+        with pytest.raises(ValueError, match=r"Column 0 \('lr'\) has log=True.*got 0.0"):
+            ped_anova([Float("lr", 1e-3, 1.0, log=True)], [[0.5], [0.0]], [0.0, 1.0])
+
     def test_bad_choice_index(self) -> None:
         with pytest.raises(ValueError, match="choice indices"):
             ped_anova([Categorical("c", ["a", "b"])], [[0.0], [2.0]], [0.0, 1.0])
