@@ -357,3 +357,23 @@ def test_warnings_match_optuna_in_kind() -> None:
         OptunaPedAnovaImportanceEvaluator().evaluate(study)
     assert any("fewer than 2 trials" in str(w.message) for w in ours)
     assert any("less than 2 trials" in str(w.message) for w in theirs)
+
+
+def test_parameters_that_appear_late_in_the_study() -> None:
+    # Reading skips collecting names in chunks whose trials hold exactly the first trial's
+    # parameters: a trial that swaps one parameter for another, or adds one, far from the
+    # start must still be found.
+    a, b = FloatDistribution(0.0, 1.0), IntDistribution(0, 9)
+    c, d = CategoricalDistribution(["u", "v"]), FloatDistribution(1.0, 10.0, log=True)
+    rng = np.random.default_rng(8)
+    trials = []
+    for i in range(900):
+        space = {"a": a, "b": b}
+        if i % 300 == 299:
+            space = {"a": a, "c": c}
+        elif i % 450 == 449:
+            space = {"a": a, "b": b, "d": d}
+        params = {name: draw(rng, dist) for name, dist in space.items()}
+        trials.append((params, space, params["a"] + 0.1 * params.get("b", 5)))
+    raw = assert_parity(make_study(trials), {})
+    assert set(raw) == {"a", "b", "c", "d"}

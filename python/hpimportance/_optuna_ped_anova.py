@@ -229,9 +229,6 @@ def _read_trials(
             # Every completed trial holds one value per objective.
             values = chain.from_iterable(map(_VALUES, chunk))
             objectives.append(np.fromiter(values, np.float64, (stop - start) * n_objectives))
-        if wanted is None:
-            names.update(*chunk_distributions)
-
         for name, (reference, column, lookup) in list(columns.items()):
             getter = getters[name]
             try:
@@ -249,8 +246,16 @@ def _read_trials(
                 same = False
             if not same:
                 del columns[name]
+        if wanted is None:
+            # Trials holding every parameter of the first (all its columns still read) and no
+            # more of them than it has hold no other: only other chunks need the union.
+            lengths = list(map(len, chunk_distributions))
+            if len(columns) < len(first) or lengths.count(len(first)) < len(lengths):
+                names.update(*chunk_distributions)
 
-    if wanted is not None:
+    if wanted is None:
+        names.update(first)
+    else:
         missing = [
             name
             for name in wanted

@@ -214,32 +214,49 @@ pub fn parzen_density(counts: &[u64], categorical: bool) -> Vec<f64> {
     let occupied: Vec<(usize, u64)> =
         counts.iter().enumerate().filter(|&(_, &c)| c > 0).map(|(g, &c)| (g, c)).collect();
     let total = occupied.iter().map(|&(_, c)| c as f64).sum::<f64>() + PRIOR_WEIGHT;
-    let mut log_weights: Vec<f64> =
-        occupied.iter().map(|&(_, c)| (c as f64 / total).ln()).collect();
-    log_weights.push((PRIOR_WEIGHT / total).ln());
+    let weights: Vec<f64> = occupied.iter().map(|&(_, c)| c as f64 / total).collect();
+    let prior_weight = PRIOR_WEIGHT / total;
 
     let n = counts.len();
-    let mut terms = vec![0.0; log_weights.len()];
-    let mut density = vec![0.0; n];
     if categorical {
+        // Few kernels on few choices: a log-sum-exp per choice, as Optuna evaluates it.
         let log_kernels = categorical_log_kernels(&occupied, n);
-        for (x, probability) in density.iter_mut().enumerate() {
-            for (k, term) in terms.iter_mut().enumerate() {
-                *term = log_kernels.mass(k, x) + log_weights[k];
-            }
-            *probability = log_sum_exp(&terms).exp();
-        }
-    } else {
-        let bandwidth = scott_bandwidth(counts).unwrap_or(MIN_BANDWIDTH);
-        let kernels = NumericLogKernels::new(&occupied, n, bandwidth);
-        for (x, probability) in density.iter_mut().enumerate() {
-            for (k, term) in terms.iter_mut().enumerate() {
-                *term = kernels.mass(k, x) + log_weights[k];
-            }
-            *probability = log_sum_exp(&terms).exp();
-        }
+        let log_weights: Vec<f64> =
+            weights.iter().chain([&prior_weight]).map(|w| w.ln()).collect();
+        let mut terms = vec![0.0; log_weights.len()];
+        return (0..n)
+            .map(|x| {
+                for (k, term) in terms.iter_mut().enumerate() {
+                    *term = log_kernels.mass(k, x) + log_weights[k];
+                }
+                log_sum_exp(&terms).exp()
+            })
+            .collect();
     }
-    density
+
+    // Every occupied point's kernel has the same shape, so its mass at x depends on x - g
+    // only: 2n - 1 interval masses serve all n² pairs, each computed in log space (far tails
+    // stay accurate) and exponentiated once. A mass too small for a double (far out in a
+    // narrow kernel's tail) becomes 0, which cannot matter: the prior alone puts about
+    // 0.8 / (n (N + 1)) or more on every point, N being the total count.
+    let bandwidth = scott_bandwidth(counts).unwrap_or(MIN_BANDWIDTH);
+    let kernels = NumericLogKernels::new(&occupied, n, bandwidth);
+    let by_offset: Vec<f64> = kernels.by_offset.iter().map(|m| m.exp()).collect();
+    let scales: Vec<f64> = weights
+        .iter()
+        .zip(&kernels.log_normalizers)
+        .map(|(weight, log_normalizer)| weight * (-log_normalizer).exp())
+        .collect();
+    (0..n)
+        .map(|x| {
+            let observed: f64 = occupied
+                .iter()
+                .zip(&scales)
+                .map(|(&(g, _), scale)| scale * by_offset[x + n - 1 - g])
+                .sum();
+            observed + prior_weight * kernels.prior[x].exp()
+        })
+        .collect()
 }
 
 /// `Σ_x r_x (t_x / r_x - 1)²`: the Pearson χ² divergence of `top` from `reference`, two
@@ -371,17 +388,14 @@ fn categorical_log_kernels(occupied: &[(usize, u64)], n_choices: usize) -> Categ
 }
 
 /// Log-masses of the numeric kernels on a grid of `n` points: one kernel per occupied point
-/// (all with the same bandwidth), then the prior.
+/// (all with the same bandwidth), and the prior.
 struct NumericLogKernels {
-    /// The occupied points, in order.
-    centres: Vec<usize>,
     /// `log mass([d - 1/2, d + 1/2])` of a centred kernel, for `d` in `-(n - 1)..=n - 1`.
     by_offset: Vec<f64>,
     /// Per occupied point, the log mass its kernel has on the grid.
     log_normalizers: Vec<f64>,
     /// Per grid point, the prior's log mass there, normalized.
     prior: Vec<f64>,
-    n: usize,
 }
 
 impl NumericLogKernels {
@@ -416,17 +430,9 @@ impl NumericLogKernels {
             })
             .collect();
 
-        let centres = occupied.iter().map(|&(g, _)| g).collect();
-        Self { centres, by_offset, log_normalizers, prior, n }
+        Self { by_offset, log_normalizers, prior }
     }
 
-    fn mass(&self, kernel: usize, x: usize) -> f64 {
-        match self.centres.get(kernel) {
-            // x + n - 1 - centre is in 0..2n - 1 for x and centre in 0..n.
-            Some(&centre) => self.by_offset[x + self.n - 1 - centre] - self.log_normalizers[kernel],
-            None => self.prior[x],
-        }
-    }
 }
 
 /// `sqrt(2)`, as Optuna writes it (`2**0.5`).
