@@ -221,8 +221,7 @@ pub fn parzen_density(counts: &[u64], categorical: bool) -> Vec<f64> {
     if categorical {
         // Few kernels on few choices: a log-sum-exp per choice, as Optuna evaluates it.
         let log_kernels = categorical_log_kernels(&occupied, n);
-        let log_weights: Vec<f64> =
-            weights.iter().chain([&prior_weight]).map(|w| w.ln()).collect();
+        let log_weights: Vec<f64> = weights.iter().chain([&prior_weight]).map(|w| w.ln()).collect();
         let mut terms = vec![0.0; log_weights.len()];
         return (0..n)
             .map(|x| {
@@ -432,7 +431,6 @@ impl NumericLogKernels {
 
         Self { by_offset, log_normalizers, prior }
     }
-
 }
 
 /// `sqrt(2)`, as Optuna writes it (`2**0.5`).
