@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     from optuna.study import Study
 
 
-pytestmark = pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning"),
+    pytest.mark.filterwarnings("ignore:PED-ANOVA takes lower target values:UserWarning"),
+]
 
 MIXED = {
     "x": FloatDistribution(0.0, 1.0),
@@ -134,7 +137,8 @@ class TestSettings:
 class TestOddStudies:
     def test_no_completed_trials(self) -> None:
         study = optuna.create_study()
-        assert PedAnovaImportanceEvaluator().evaluate(study) == {}
+        with pytest.warns(UserWarning, match="got 0"):
+            assert PedAnovaImportanceEvaluator().evaluate(study) == {}
         with pytest.raises(ValueError, match=r"No completed trial has the parameters \['x'\]"):
             PedAnovaImportanceEvaluator().evaluate(study, params=["x"])
 

@@ -25,6 +25,24 @@
 //! Interval masses of the normal distribution are computed in log space with a tail-aware
 //! normal CDF, so narrow kernels keep their relative accuracy many standard deviations out.
 //!
+//! ```
+//! use hpimportance::ped_anova::{divergences, Grid, Problem, Reference};
+//!
+//! // Ten trials: the three best tried x near 0 and each of the two choices of c.
+//! let x = [0.0, 0.05, 0.1, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+//! let c = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0];
+//! let is_top = [true, true, true, false, false, false, false, false, false, false];
+//! let numeric = Grid::Numeric { n_points: 50, low: 0.0, high: 1.0 };
+//! let categorical = Grid::Categorical { n_choices: 2 };
+//! let problems = [
+//!     Problem { grid: numeric, values: &x, is_top: &is_top },
+//!     Problem { grid: categorical, values: &c, is_top: &is_top },
+//! ];
+//! let importance = divergences(&problems, Reference::Region, None)?;
+//! assert!(importance[0] > 10.0 * importance[1]);
+//! # Ok::<(), hpimportance::Error>(())
+//! ```
+//!
 //! Cost: `O(m)` to count `m` values, then `O(g²)` for a grid of `g` points (at most `g + 1`
 //! kernels evaluated at `g` points), per problem; [`divergences`] runs problems in parallel.
 
@@ -646,7 +664,8 @@ mod tests {
         let mut far = vec![0; 50];
         far[0] = 1000;
         let density = parzen_density(&far, false);
-        // The lone kernel keeps (Φ(1.64) - Φ(-1.64)) / (1 - Φ(-1.64)) = 0.946 of its mass on point 0.
+        // The lone kernel (bandwidth 0.5 / 1.64) keeps (Φ(1.64) - Φ(-1.64)) / (1 - Φ(-1.64))
+        // = 0.946 of its mass on point 0.
         assert!(density[49] > 0.0 && (0.94..0.95).contains(&density[0]), "{density:?}");
     }
 
