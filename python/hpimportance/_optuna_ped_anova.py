@@ -394,10 +394,12 @@ def _regime(
 ) -> Regime:
     """The regime of the trials at ``rows`` (:obj:`None`: all of them) of a column."""
     regime_top = is_top if rows is None else is_top[rows]
-    if distribution is None:
+    if distribution is None or regime_top.size < _ped_anova.MIN_TRIALS_IN_REGIME:
+        # Unused, or too small to be measured (a range that changed every trial makes one
+        # such regime per trial): only its size counts.
         return Regime(None, None, regime_top)
 
-    values = column if rows is None else np.array(column, dtype=object)[rows].tolist()
+    values = column if rows is None else list(map(column.__getitem__, rows.tolist()))
     param = _trials.to_param(name, distribution)
     if isinstance(distribution, CategoricalDistribution):
         return Regime(param, _choice_indices(distribution, values), regime_top)

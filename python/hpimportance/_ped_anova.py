@@ -102,7 +102,8 @@ class Regime(NamedTuple):
     """The trials of the region set that used one parameter with one domain.
 
     Attributes:
-        param: The domain, or :obj:`None` for the trials that did not use the parameter.
+        param: The domain, or :obj:`None` for the trials that did not use the parameter (or a
+            regime too small to be measured, whose size is all that counts).
         values: The values those trials took (choice indices for a categorical), or
             :obj:`None` with ``param``.
         is_top: Per trial, whether it is in the top set.
