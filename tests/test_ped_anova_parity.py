@@ -377,3 +377,15 @@ def test_parameters_that_appear_late_in_the_study() -> None:
         trials.append((params, space, params["a"] + 0.1 * params.get("b", 5)))
     raw = assert_parity(make_study(trials), {})
     assert set(raw) == {"a", "b", "c", "d"}
+
+
+def test_range_changed_every_trial() -> None:
+    # Every trial has its own range for `x`: one regime per trial, all too small to measure.
+    rng = np.random.default_rng(9)
+    trials = []
+    for i in range(300):
+        space = {"x": FloatDistribution(0.0, 1.0 + i), "n": IntDistribution(1, 4 + i % 3)}
+        params = {name: draw(rng, dist) for name, dist in space.items()}
+        trials.append((params, space, params["x"] / (1.0 + i) + params["n"]))
+    raw = assert_parity(make_study(trials), {})
+    assert raw["x"] == 0.0 and raw["n"] > 0.0
