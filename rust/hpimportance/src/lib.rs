@@ -1,4 +1,5 @@
-//! Hyperparameter importance from tuning histories: fast, exact fANOVA on random forests.
+//! Hyperparameter importance from tuning histories: fast, exact fANOVA on random forests, and
+//! PED-ANOVA.
 //!
 //! Given the configurations a tuner tried (one row per trial, one column per parameter) and
 //! the scores they got, [`fanova()`] fits a random forest to them and measures how much of the
