@@ -420,8 +420,9 @@ def _choice_indices(distribution: CategoricalDistribution, values: list[object])
     indices: list[int | float | None] = list(map(_choice_lookup(distribution).get, values))
     if None in indices:
         # A NaN that is not the very object among the choices: Optuna's own lookup knows it.
+        to_index = distribution.to_internal_repr
         indices = [
-            distribution.to_internal_repr(value) if index is None else index  # type: ignore[arg-type]
+            to_index(value) if index is None else index  # type: ignore[arg-type]
             for value, index in zip(values, indices)
         ]
     return np.array(indices, dtype=np.float64)
