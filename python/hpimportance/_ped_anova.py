@@ -124,7 +124,8 @@ def is_single(param: Param) -> bool:
         return not param.log and param.high - param.low < param.step
     if param.step is None:
         return False
-    # Optuna compares the decimal forms, so that 0.3 - 0.1 < 0.2 does not count.
+    # Optuna compares decimal forms: with low 0.1, high 0.3 and step 0.2, floats would find
+    # 0.3 - 0.1 < 0.2 and call the parameter single-valued.
     low, high, step = (decimal.Decimal(str(v)) for v in (param.low, param.high, param.step))
     return high - low < step
 
