@@ -12,9 +12,11 @@ import time
 from typing import TYPE_CHECKING
 
 import optuna
+from optuna.importance import get_param_importances
 import pytest
 
 from hpimportance import MeanDecreaseImpurityImportanceEvaluator
+from hpimportance import PedAnovaImportanceEvaluator
 from hpimportance._cli import main
 
 
@@ -39,7 +41,7 @@ def test_json_report_of_a_real_study_leaves_the_file_unchanged(
 ) -> None:
     path = DATA / "digits-svc.db"
     before = _digest(path)
-    report = _run_json(capsys, str(path))
+    report = _run_json(capsys, str(path), "--evaluator", "fanova")
     assert _digest(path) == before
 
     assert report["study"] == "digits-svc"
@@ -60,8 +62,9 @@ def test_table_lists_every_parameter(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_log_scale_changes_the_measure(capsys: pytest.CaptureFixture[str]) -> None:
-    raw = _run_json(capsys, str(DATA / "digits-svc.db"))["importances"]
-    logged = _run_json(capsys, str(DATA / "digits-svc.db"), "--log-scale")["importances"]
+    path = str(DATA / "digits-svc.db")
+    raw = _run_json(capsys, path, "--evaluator", "fanova")["importances"]
+    logged = _run_json(capsys, path, "--evaluator", "fanova", "--log-scale")["importances"]
     # On the raw range [1e-3, 1e3], C's top decade holds 99.9% of the measure and barely
     # matters; over log(C) the small values that ruin accuracy get their share.
     assert raw["C"] < 0.01
@@ -70,21 +73,24 @@ def test_log_scale_changes_the_measure(capsys: pytest.CaptureFixture[str]) -> No
 
 def test_url_and_seed_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     storage = f"sqlite:///{DATA / 'diabetes-enet.db'}"
-    first = _run_json(capsys, storage, "--seed", "3", "--n-trees", "8", "--threads", "1")
-    second = _run_json(capsys, storage, "--seed", "3", "--n-trees", "8", "--threads", "2")
+    fanova = ("--evaluator", "fanova", "--seed", "3", "--n-trees", "8")
+    first = _run_json(capsys, storage, *fanova, "--threads", "1")
+    second = _run_json(capsys, storage, *fanova, "--threads", "2")
     assert first["importances"] == second["importances"]
     assert set(first["importances"]) == {"alpha", "l1_ratio", "fit_intercept", "tol", "selection"}
 
 
-def test_multi_objective_needs_an_objective(capsys: pytest.CaptureFixture[str]) -> None:
+def test_fanova_needs_an_objective_of_a_multi_objective_study(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     path = str(DATA / "wine-rf-mo.db")
-    assert main([path]) == 1
+    assert main([path, "--evaluator", "fanova"]) == 1
     assert "--objective" in capsys.readouterr().err
 
-    assert main([path, "--objective", "2"]) == 1
+    assert main([path, "--evaluator", "fanova", "--objective", "2"]) == 1
     assert "0..1" in capsys.readouterr().err
 
-    report = _run_json(capsys, path, "--objective", "1")
+    report = _run_json(capsys, path, "--evaluator", "fanova", "--objective", "1")
     # The second objective is n_estimators x max_depth: only those two can matter.
     top_two = set(list(report["importances"])[:2])
     assert top_two == {"n_estimators", "max_depth"}
@@ -138,7 +144,7 @@ def test_invalid_numbers_are_usage_errors(
     option: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main([str(DATA / "digits-svc.db"), *option])
+        main([str(DATA / "digits-svc.db"), "--evaluator", "fanova", *option])
     assert exit_info.value.code == 2
     assert option[0] in capsys.readouterr().err
 
@@ -214,7 +220,9 @@ def test_sqlite_urls_are_read_only_too(capsys: pytest.CaptureFixture[str], tmp_p
 
 
 def test_absurd_tree_count_is_an_error_not_a_crash(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(DATA / "digits-svc.db"), "--n-trees", str(2**64)]) == 1
+    assert (
+        main([str(DATA / "digits-svc.db"), "--evaluator", "fanova", "--n-trees", str(2**64)]) == 1
+    )
     assert "n_trees" in capsys.readouterr().err
 
 
@@ -224,7 +232,9 @@ def test_ctrl_c_ends_the_command_quietly(tmp_path: Path) -> None:
     # stops within seconds, prints one line and exits with the shell's status for SIGINT.
     command = [sys.executable, "-m", "hpimportance", str(DATA / "diabetes-knn.db")]
     process = subprocess.Popen(
-        [*command, "--n-trees", "100000"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+        [*command, "--evaluator", "fanova", "--n-trees", "100000"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
     )
     time.sleep(6.0)  # past loading the study, into fitting trees
     process.send_signal(signal.SIGINT)
@@ -305,3 +315,103 @@ def test_ctrl_c_ends_mean_decrease_impurity_quietly() -> None:
         raise
     assert process.returncode == 130
     assert err.decode().strip() == "hpimportance: interrupted"
+
+
+def _load(name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{DATA / name}.db")
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_ped_anova_is_the_default_and_measures_conditional_parameters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = _run_json(capsys, str(DATA / "digits-svc.db"))
+    assert report["evaluator"] == "ped-anova"
+    # degree and coef0 exist only for some kernels; PED-ANOVA measures them in their regimes.
+    expected = get_param_importances(_load("digits-svc"), evaluator=PedAnovaImportanceEvaluator())
+    assert report["importances"] == pytest.approx(expected, rel=1e-12)
+    assert set(expected) == {"kernel", "C", "gamma", "degree", "coef0"}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+@pytest.mark.parametrize(
+    ("options", "settings"),
+    [
+        (["--target-quantile", "0.3"], {"target_quantile": 0.3}),
+        (
+            ["--region-quantile", "0.5", "--target-quantile", "0.05"],
+            {"region_quantile": 0.5, "target_quantile": 0.05},
+        ),
+        (["--no-evaluate-on-local"], {"evaluate_on_local": False}),
+    ],
+)
+def test_ped_anova_options(
+    capsys: pytest.CaptureFixture[str], options: list[str], settings: dict[str, object]
+) -> None:
+    report = _run_json(capsys, str(DATA / "diabetes-enet.db"), "--no-normalize", *options)
+    evaluator = PedAnovaImportanceEvaluator(**settings)  # type: ignore[arg-type]
+    expected = get_param_importances(_load("diabetes-enet"), evaluator=evaluator, normalize=False)
+    assert report["importances"] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_ped_anova_analyses_all_objectives_or_one(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(DATA / "wine-rf-mo.db")
+    study = _load("wine-rf-mo")
+    together = _run_json(capsys, path)["importances"]
+    assert together == pytest.approx(
+        get_param_importances(study, evaluator=PedAnovaImportanceEvaluator()), rel=1e-12
+    )
+    # Objective 0 is maximized accuracy: the command looks for its highest values.
+    accuracy = _run_json(capsys, path, "--objective", "0")["importances"]
+    expected = get_param_importances(
+        study, evaluator=PedAnovaImportanceEvaluator(), target=lambda t: -t.values[0]
+    )
+    assert accuracy == pytest.approx(expected, rel=1e-12)
+    assert accuracy != together
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--n-trees", "8"],
+        ["--seed", "1"],
+        ["--log-scale"],
+        ["--merge-ranges"],
+        ["--evaluator", "mean-decrease-impurity", "--log-scale"],
+        ["--evaluator", "mean-decrease-impurity", "--region-quantile", "0.5"],
+        ["--evaluator", "fanova", "--target-quantile", "0.2"],
+        ["--evaluator", "fanova", "--no-evaluate-on-local"],
+    ],
+)
+def test_options_of_the_other_method_are_usage_errors(
+    option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(DATA / "digits-svc.db"), *option])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert [flag for flag in option if flag.startswith("--") and flag != "--evaluator"][0] in err
+    assert "applies to --evaluator" in err
+
+
+def test_invalid_quantiles_are_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main([str(DATA / "digits-svc.db"), "--target-quantile", "0.6", "--region-quantile", "0.5"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "0 < target_quantile < region_quantile <= 1" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_warnings_are_one_line_each(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path / 'flat.db'}"
+    study = optuna.create_study(study_name="flat", storage=storage)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) * 0.0, n_trials=5)
+    assert main([str(tmp_path / "flat.db"), "--no-normalize", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["importances"] == {"x": 0.0}
+    assert err.startswith("hpimportance: warning: The top and region sets hold the same 5 trials")
+    assert len(err.strip().splitlines()) == 1

@@ -632,13 +632,19 @@ def test_command_line_warns_and_merges(tmp_path: Path, capsys: pytest.CaptureFix
             )
         )
 
-    assert main([str(path), "--json"]) == 0
+    assert main([str(path), "--json", "--evaluator", "fanova"]) == 0
     captured = capsys.readouterr()
     assert set(json.loads(captured.out)["importances"]) == {"y"}
     assert captured.err.startswith("hpimportance: warning: Parameter 'x' is left out")
     assert "--merge-ranges" in captured.err
 
-    assert main([str(path), "--json", "--merge-ranges"]) == 0
+    assert main([str(path), "--json", "--evaluator", "fanova", "--merge-ranges"]) == 0
+    captured = capsys.readouterr()
+    assert set(json.loads(captured.out)["importances"]) == {"x", "y"}
+    assert captured.err == ""
+
+    # PED-ANOVA, the default, measures each range as a regime of its own: nothing is left out.
+    assert main([str(path), "--json"]) == 0
     captured = capsys.readouterr()
     assert set(json.loads(captured.out)["importances"]) == {"x", "y"}
     assert captured.err == ""

@@ -22,6 +22,7 @@ from hpimportance._fanova import FanovaResult
 from hpimportance._fanova import Marginal
 from hpimportance._mdi import mean_decrease_impurity
 from hpimportance._native import __version__
+from hpimportance._ped_anova import ped_anova
 from hpimportance._space import Categorical
 from hpimportance._space import Float
 from hpimportance._space import Int
@@ -38,16 +39,19 @@ __all__ = [
     "Marginal",
     "MeanDecreaseImpurityImportanceEvaluator",
     "Param",
+    "PedAnovaImportanceEvaluator",
     "RangeChangedWarning",
     "__version__",
     "fanova",
     "mean_decrease_impurity",
+    "ped_anova",
 ]
 
 # The evaluators subclass Optuna's base class, so they import Optuna: they load on first use.
 _EVALUATORS = {
     "FanovaImportanceEvaluator": "hpimportance._optuna_fanova",
     "MeanDecreaseImpurityImportanceEvaluator": "hpimportance._optuna_mdi",
+    "PedAnovaImportanceEvaluator": "hpimportance._optuna_ped_anova",
 }
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import sys
+from typing import NamedTuple
 from typing import TYPE_CHECKING
 import urllib.parse
 import warnings
@@ -30,6 +31,37 @@ class CommandError(Exception):
     """A problem with what the user asked for, reported as one line without a traceback."""
 
 
+class Method(NamedTuple):
+    """An importance method the command offers."""
+
+    #: The evaluator class, by its name in the ``hpimportance`` package.
+    evaluator: str
+    #: The command's options that are the evaluator's keyword arguments (their ``dest``).
+    options: tuple[str, ...]
+    #: Whether it can analyse several objectives at once (otherwise it needs --objective).
+    multi_objective: bool = False
+    #: Values of those options when they are not given, where the command's differ from the
+    #: class's own defaults.
+    defaults: tuple[tuple[str, object], ...] = ()
+
+
+FOREST_OPTIONS = ("n_trees", "max_depth", "seed", "n_threads", "merge_ranges")
+METHODS = {
+    "ped-anova": Method(
+        "PedAnovaImportanceEvaluator",
+        ("target_quantile", "region_quantile", "evaluate_on_local"),
+        multi_objective=True,
+    ),
+    "fanova": Method(
+        "FanovaImportanceEvaluator", (*FOREST_OPTIONS, "log_scale"), defaults=(("seed", 0),)
+    ),
+    "mean-decrease-impurity": Method(
+        "MeanDecreaseImpurityImportanceEvaluator", FOREST_OPTIONS, defaults=(("seed", 0),)
+    ),
+}
+DEFAULT_METHOD = "ped-anova"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hpimportance",
@@ -50,41 +82,81 @@ def _parser() -> argparse.ArgumentParser:
         "--objective",
         type=int,
         metavar="INDEX",
-        help="which objective of a multi-objective study to analyse (0 for the first)",
+        help=(
+            "which objective of a multi-objective study to analyse (0 for the first); without "
+            "it, ped-anova takes the best trials by Pareto rank and fanova refuses the study"
+        ),
     )
     parser.add_argument(
         "--evaluator",
-        choices=["fanova", "mean-decrease-impurity"],
-        default="fanova",
-        help="importance method (default: fanova)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the forest (default: 0)")
-    parser.add_argument(
-        "--n-trees", type=int, default=64, help="trees in the forest (default: 64)"
-    )
-    parser.add_argument(
-        "--max-depth", type=int, default=64, help="maximum depth of a tree (default: 64)"
-    )
-    parser.add_argument(
-        "--threads", type=int, metavar="N", help="worker threads (default: all cores)"
-    )
-    parser.add_argument(
-        "--log-scale",
-        action="store_true",
-        help="average log-scaled parameters over the log of their range (default: raw range)",
+        choices=list(METHODS),
+        default=DEFAULT_METHOD,
+        help=f"importance method (default: {DEFAULT_METHOD}, as in Optuna 5.0)",
     )
     parser.add_argument(
         "--no-normalize", action="store_true", help="print raw importances, not shares of 1"
     )
-    parser.add_argument(
-        "--merge-ranges",
-        action="store_true",
-        help="analyse a parameter whose range changed during the study over the union of its "
-        "ranges (default: leave it out, with a warning)",
-    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--version", action="version", version=f"hpimportance {__version__}")
+
+    # Method options default to None so that giving one to the wrong method is an error.
+    ped_anova = parser.add_argument_group("ped-anova options")
+    ped_anova.add_argument(
+        "--target-quantile",
+        type=float,
+        metavar="Q",
+        help="fraction of trials in the top set whose parameters are examined (default: 0.1)",
+    )
+    ped_anova.add_argument(
+        "--region-quantile",
+        type=float,
+        metavar="Q",
+        help="fraction of trials in the region set they are compared with (default: 1.0)",
+    )
+    ped_anova.add_argument(
+        "--no-evaluate-on-local",
+        dest="evaluate_on_local",
+        action="store_const",
+        const=False,
+        help="compare the top set with the uniform distribution on each range, not the region set",
+    )
+    forest = parser.add_argument_group("fanova and mean-decrease-impurity options")
+    forest.add_argument("--seed", type=int, metavar="N", help="seed of the forest (default: 0)")
+    forest.add_argument(
+        "--n-trees", type=int, metavar="N", help="trees in the forest (default: 64)"
+    )
+    forest.add_argument(
+        "--max-depth", type=int, metavar="N", help="maximum depth of a tree (default: 64)"
+    )
+    forest.add_argument(
+        "--threads",
+        dest="n_threads",
+        type=int,
+        metavar="N",
+        help="worker threads (default: all cores)",
+    )
+    forest.add_argument(
+        "--merge-ranges",
+        action="store_const",
+        const=True,
+        help="analyse a parameter whose range changed during the study over the union of its "
+        "ranges (default: leave it out, with a warning; ped-anova measures each range apart)",
+    )
+    forest.add_argument(
+        "--log-scale",
+        action="store_const",
+        const=True,
+        help="fanova only: average log-scaled parameters over the log of their range "
+        "(default: raw range)",
+    )
     return parser
+
+
+def _option_flag(parser: argparse.ArgumentParser, dest: str) -> str:
+    for action in parser._actions:
+        if action.dest == dest and action.option_strings:
+            return action.option_strings[0]
+    return dest
 
 
 def _read_only_sqlite(path: str) -> BaseStorage:
@@ -180,8 +252,7 @@ def _load_study(args: argparse.Namespace) -> Study:
 def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, float], int]:
     import optuna
 
-    from hpimportance import FanovaImportanceEvaluator
-    from hpimportance import MeanDecreaseImpurityImportanceEvaluator
+    import hpimportance
 
     completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not completed:
@@ -189,6 +260,7 @@ def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, floa
             f"study {study.study_name!r} has no completed trials, so there is nothing to analyse."
         )
 
+    method = METHODS[args.evaluator]
     target = None
     n_objectives = len(study.directions)
     if args.objective is not None:
@@ -198,39 +270,27 @@ def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, floa
                 f"which has {n_objectives} objective(s); got {args.objective}."
             )
         index = args.objective
+        # Methods that look for the best trials take lower values to be better.
+        sign = -1.0 if study.directions[index] == optuna.study.StudyDirection.MAXIMIZE else 1.0
 
         def target(trial: FrozenTrial) -> float:
-            return float(trial.values[index])
+            return sign * float(trial.values[index])
 
-    elif n_objectives > 1:
+    elif n_objectives > 1 and not method.multi_objective:
         raise CommandError(
             f"study {study.study_name!r} has {n_objectives} objectives; choose one with "
-            f"--objective INDEX (0..{n_objectives - 1})."
+            f"--objective INDEX (0..{n_objectives - 1}), or use --evaluator ped-anova, which "
+            "can analyse them together."
         )
 
+    kwargs = dict(method.defaults)
+    kwargs.update(
+        (name, getattr(args, name)) for name in method.options if getattr(args, name) is not None
+    )
     try:
-        evaluator: optuna.importance.BaseImportanceEvaluator
-        if args.evaluator == "mean-decrease-impurity":
-            evaluator = MeanDecreaseImpurityImportanceEvaluator(
-                n_trees=args.n_trees,
-                max_depth=args.max_depth,
-                seed=args.seed,
-                n_threads=args.threads,
-                merge_ranges=args.merge_ranges,
-            )
-        else:
-            evaluator = FanovaImportanceEvaluator(
-                n_trees=args.n_trees,
-                max_depth=args.max_depth,
-                seed=args.seed,
-                n_threads=args.threads,
-                log_scale=args.log_scale,
-                merge_ranges=args.merge_ranges,
-            )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            # Optuna marks `normalize` experimental; the command's user did not write it.
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            evaluator = getattr(hpimportance, method.evaluator)(**kwargs)
             importances = optuna.importance.get_param_importances(
                 study,
                 evaluator=evaluator,
@@ -241,7 +301,12 @@ def _importances(study: Study, args: argparse.Namespace) -> tuple[dict[str, floa
     except (TypeError, ValueError, OverflowError, RuntimeError) as error:
         raise CommandError(str(error)) from None
     for warning in caught:
-        # A parameter left out is the user's to act on; the line that warned is not.
+        # Optuna marks `normalize` experimental, and the target above is already lower-better:
+        # neither concerns the command's user.
+        if issubclass(warning.category, optuna.exceptions.ExperimentalWarning):
+            continue
+        if "lower target values" in str(warning.message):
+            continue
         print(f"hpimportance: warning: {warning.message}", file=sys.stderr)
     return importances, len(completed)
 
@@ -268,16 +333,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line tool; returns the process exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    for option, value in (("--n-trees", args.n_trees), ("--max-depth", args.max_depth)):
-        if value < 1:
-            parser.error(f"{option} must be at least 1, got {value}")
-    if args.threads is not None and args.threads < 1:
-        parser.error(f"--threads must be at least 1, got {args.threads}")
-    if args.seed < 0:
+    method = METHODS[args.evaluator]
+    for dest in {dest for other in METHODS.values() for dest in other.options}:
+        if dest not in method.options and getattr(args, dest) is not None:
+            accepting = " or ".join(name for name, other in METHODS.items() if dest in other.options)
+            parser.error(
+                f"{_option_flag(parser, dest)} applies to --evaluator {accepting}, "
+                f"not {args.evaluator}"
+            )
+    for dest in ("n_trees", "max_depth", "n_threads"):
+        value = getattr(args, dest)
+        if value is not None and value < 1:
+            parser.error(f"{_option_flag(parser, dest)} must be at least 1, got {value}")
+    if args.seed is not None and args.seed < 0:
         parser.error(f"--seed must be non-negative, got {args.seed}")
-    if args.log_scale and args.evaluator != "fanova":
-        # Cuts depend only on the order of values, which a logarithm keeps.
-        parser.error(f"--log-scale applies to --evaluator fanova only, not {args.evaluator}")
 
     import optuna
 

@@ -9,6 +9,7 @@ __all__ = [
     "fanova",
     "fanova_detail",
     "mean_decrease_impurity",
+    "ped_anova_divergences",
 ]
 
 __version__: str
@@ -80,4 +81,24 @@ def mean_decrease_impurity(
     Columns are described as for :func:`fanova`. Returns each column's importance (summing to
     1, or all 0 when no tree has a cut that reduces the error) and the number of trees with at
     least one cut that they average.
+    """
+
+def ped_anova_divergences(
+    values: list[npt.NDArray[np.float64]],
+    is_top: list[npt.NDArray[np.bool_]],
+    grid_size: list[int],
+    low: list[float],
+    high: list[float],
+    categorical: list[bool],
+    *,
+    evaluate_on_local: bool,
+    n_threads: int | None = None,
+) -> npt.NDArray[np.float64]:
+    """PED-ANOVA's Pearson divergence of each problem, in order.
+
+    Problem ``i`` holds the region set's values ``values[i]`` and which of them are in the top
+    set, ``is_top[i]``, on a grid of ``grid_size[i]`` points: choice indices where
+    ``categorical[i]``, otherwise points evenly spaced from ``low[i]`` to ``high[i]`` (log
+    values and bounds for a log scale). The top set's Parzen estimate is compared with the
+    region set's (``evaluate_on_local``) or with the uniform distribution on the grid.
     """

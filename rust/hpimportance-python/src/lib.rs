@@ -1,6 +1,7 @@
 //! Python bindings of the `hpimportance` core: convert, release the GIL, call the core, map the
 //! error. Nothing here computes; see the core crate for what each function means.
 
+use hpimportance::ped_anova::{self, Grid, Problem, Reference};
 use hpimportance::{
     Dataset, Detail, DetailResult, Domain, Error, FanovaResult, ForestParams, SearchSpace,
     TreeBuilder, WorkerPool,
@@ -236,11 +237,66 @@ fn mean_decrease_impurity<'py>(
     Ok((result.importances.into_pyarray(py), result.n_trees_used))
 }
 
+/// PED-ANOVA: the Pearson divergence of each problem, in order; see
+/// `hpimportance::ped_anova::divergences`. Problem `i` has the values `values[i]` with top-set
+/// flags `is_top[i]` on a grid of `grid_size[i]` points: choice indices where `categorical[i]`,
+/// otherwise evenly spaced from `low[i]` to `high[i]`.
+#[pyfunction]
+#[pyo3(signature = (
+    values, is_top, grid_size, low, high, categorical, *, evaluate_on_local, n_threads = None
+))]
+#[allow(clippy::too_many_arguments)]
+fn ped_anova_divergences<'py>(
+    py: Python<'py>,
+    values: Vec<PyReadonlyArray1<'py, f64>>,
+    is_top: Vec<PyReadonlyArray1<'py, bool>>,
+    grid_size: Vec<usize>,
+    low: Vec<f64>,
+    high: Vec<f64>,
+    categorical: Vec<bool>,
+    evaluate_on_local: bool,
+    n_threads: Option<usize>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let n_problems = values.len();
+    let lengths = [is_top.len(), grid_size.len(), low.len(), high.len(), categorical.len()];
+    if lengths.iter().any(|&length| length != n_problems) {
+        return Err(PyValueError::new_err(format!(
+            "values, is_top, grid_size, low, high and categorical must have one entry per \
+             problem, got {n_problems}, {}, {}, {}, {} and {}",
+            lengths[0], lengths[1], lengths[2], lengths[3], lengths[4]
+        )));
+    }
+    let contiguous = |name: &str| {
+        PyValueError::new_err(format!(
+            "{name} must hold contiguous 1-D arrays; pass np.ascontiguousarray(...)"
+        ))
+    };
+    let mut problems = Vec::with_capacity(n_problems);
+    for i in 0..n_problems {
+        let grid = if categorical[i] {
+            Grid::Categorical { n_choices: grid_size[i] }
+        } else {
+            Grid::Numeric { n_points: grid_size[i], low: low[i], high: high[i] }
+        };
+        problems.push(Problem {
+            grid,
+            values: values[i].as_slice().map_err(|_| contiguous("values"))?,
+            is_top: is_top[i].as_slice().map_err(|_| contiguous("is_top"))?,
+        });
+    }
+    let reference = if evaluate_on_local { Reference::Region } else { Reference::Uniform };
+
+    let divergences =
+        py.detach(|| ped_anova::divergences(&problems, reference, n_threads)).map_err(to_py_err)?;
+    Ok(divergences.into_pyarray(py))
+}
+
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_function(wrap_pyfunction!(fanova, module)?)?;
     module.add_function(wrap_pyfunction!(fanova_detail, module)?)?;
     module.add_function(wrap_pyfunction!(mean_decrease_impurity, module)?)?;
+    module.add_function(wrap_pyfunction!(ped_anova_divergences, module)?)?;
     Ok(())
 }

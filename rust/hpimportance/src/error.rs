@@ -67,6 +67,33 @@ pub enum Error {
     )]
     InvalidPoint { param: usize, value: f64 },
 
+    /// A PED-ANOVA grid without points.
+    #[error("the grid has no points; give a categorical at least one choice and a grid a point")]
+    EmptyGrid,
+
+    /// A numeric PED-ANOVA grid whose bounds are not finite or are reversed.
+    #[error("the grid runs from {low} to {high}; its bounds must be finite with low <= high")]
+    InvalidGridBounds { low: f64, high: f64 },
+
+    /// A PED-ANOVA problem with more or fewer top-set flags than values.
+    #[error("{n_values} values but {n_flags} top-set flags; pass one flag per value")]
+    TopFlagsMismatch { n_values: usize, n_flags: usize },
+
+    /// A value on a numeric PED-ANOVA grid is NaN or infinite.
+    #[error("value {row} is {value}; values on a numeric grid must be finite")]
+    NonFiniteGridValue { row: usize, value: f64 },
+
+    /// A value on a categorical PED-ANOVA grid is not a choice index.
+    #[error(
+        "value {row} is {value}, which is not a choice index of a categorical with {n_choices} \
+         choices (expected an integer in 0..{n_choices})"
+    )]
+    InvalidGridChoice { row: usize, value: f64, n_choices: usize },
+
+    /// One problem of a batch failed; `source` says why.
+    #[error("problem {problem}: {source}")]
+    InProblem { problem: usize, source: Box<Error> },
+
     /// The worker thread pool could not be created.
     #[error("could not start a pool of {n_threads} worker threads: {reason}")]
     ThreadPool { n_threads: usize, reason: String },

@@ -1,4 +1,5 @@
-//! Hyperparameter importance from tuning histories: fast, exact fANOVA on random forests.
+//! Hyperparameter importance from tuning histories: fast, exact fANOVA on random forests, and
+//! PED-ANOVA.
 //!
 //! Given the configurations a tuner tried (one row per trial, one column per parameter) and
 //! the scores they got, [`fanova()`] fits a random forest to them and measures how much of the
@@ -38,6 +39,8 @@
 //! * [`forest`]: the regression random forest (flat-array CART trees);
 //! * [`fanova`](mod@fanova): marginal variances of each tree by a single leaf sweep;
 //! * [`mdi`]: mean decrease impurity, the squared error each parameter's cuts remove;
+//! * [`ped_anova`](mod@ped_anova): PED-ANOVA's Parzen estimates on grids and their Pearson
+//!   divergences;
 //! * [`parallel`]: the per-call worker pool.
 
 pub mod data;
@@ -46,6 +49,7 @@ pub mod fanova;
 pub mod forest;
 pub mod mdi;
 pub mod parallel;
+pub mod ped_anova;
 pub mod space;
 
 pub use data::Dataset;
@@ -60,4 +64,5 @@ pub use mdi::{
     decreases_of_trees, mean_decrease_impurity, summarize_decreases, MdiResult, TreeDecreases,
 };
 pub use parallel::WorkerPool;
+pub use ped_anova::{divergences, Grid, Problem, Reference};
 pub use space::{Domain, SearchSpace};

@@ -88,3 +88,30 @@ fn mean_decrease_impurity_in_chunks_is_the_same() {
     assert!(x0 > c && c > x1 && x1 > 0.0, "{:?}", whole.importances);
     assert!((x0 + x1 + c - 1.0).abs() < 1e-12);
 }
+
+#[test]
+fn ped_anova_finds_the_parameter_the_best_trials_agree_on() {
+    use hpimportance::{divergences, Grid, Problem, Reference};
+
+    // 200 trials; the best 20 have x near 0.2 and any choice of c.
+    let x: Vec<f64> = (0..200).map(|i| (i as f64 * 0.618_034) % 1.0).collect();
+    let c: Vec<f64> = (0..200).map(|i| (i % 3) as f64).collect();
+    let mut order: Vec<usize> = (0..200).collect();
+    order.sort_by(|&a, &b| (x[a] - 0.2).abs().total_cmp(&(x[b] - 0.2).abs()));
+    let mut is_top = vec![false; 200];
+    for &i in &order[..20] {
+        is_top[i] = true;
+    }
+    let problems = [
+        Problem {
+            grid: Grid::Numeric { n_points: 50, low: 0.0, high: 1.0 },
+            values: &x,
+            is_top: &is_top,
+        },
+        Problem { grid: Grid::Categorical { n_choices: 3 }, values: &c, is_top: &is_top },
+    ];
+    let local = divergences(&problems, Reference::Region, Some(2)).unwrap();
+    assert!(local[0] > 4.0 && local[1] < 0.02, "{local:?}");
+    let global = divergences(&problems, Reference::Uniform, Some(1)).unwrap();
+    assert!(global[0] > 4.0 && global[1] < 0.02, "{global:?}");
+}
