@@ -334,9 +334,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     method = METHODS[args.evaluator]
-    for dest in {dest for other in METHODS.values() for dest in other.options}:
+    all_options = dict.fromkeys(dest for other in METHODS.values() for dest in other.options)
+    for dest in all_options:
         if dest not in method.options and getattr(args, dest) is not None:
-            accepting = " or ".join(name for name, other in METHODS.items() if dest in other.options)
+            accepting = " or ".join(
+                name for name, other in METHODS.items() if dest in other.options
+            )
             parser.error(
                 f"{_option_flag(parser, dest)} applies to --evaluator {accepting}, "
                 f"not {args.evaluator}"
