@@ -26,14 +26,22 @@ class EvaluatorSpec:
 
     name: str
     make: Callable[..., BaseImportanceEvaluator]
-    """An evaluator whose randomness, if any, is fixed; keyword arguments go to the constructor.
-    Every evaluator takes ``merge_ranges``."""
+    """An evaluator whose randomness, if any, is fixed; keyword arguments go to the constructor."""
     bad_arguments: tuple[tuple[dict[str, Any], type[Exception], str], ...]
     """Constructor arguments it must refuse: the arguments, the exception, and a pattern its
     message must match (naming the argument and what is allowed)."""
     needs_target_with_several_objectives: bool = True
     """Whether ``evaluate`` refuses a multi-objective study without ``target`` (with a
     ``ValueError``) rather than analysing it."""
+    fits_a_forest: bool = True
+    """A forest method (fANOVA, MDI): it analyses the parameters every completed trial holds
+    with one distribution, leaves a parameter whose range changed out with a
+    ``RangeChangedWarning`` unless given ``merge_ranges=True``, and returns importances in
+    [0, 1] that do not change when the target is negated. Otherwise PED-ANOVA: it analyses every
+    parameter of any completed trial, each distribution a parameter had as a regime of its own,
+    returns non-negative divergences, and looks for the lowest target values."""
+    optuna_twin: Callable[[], BaseImportanceEvaluator] | None = None
+    """Optuna's evaluator that must give the same numbers (to 1e-9 relative), if any."""
 
 
 def _fanova(**options: Any) -> BaseImportanceEvaluator:
@@ -84,3 +92,46 @@ MDI = EvaluatorSpec(
 )
 
 EVALUATORS = [FANOVA, MDI]
+
+
+def _ped_anova(**options: Any) -> BaseImportanceEvaluator:
+    from hpimportance import PedAnovaImportanceEvaluator
+
+    return PedAnovaImportanceEvaluator(**options)
+
+
+def _optuna_ped_anova() -> BaseImportanceEvaluator:
+    from optuna.importance import PedAnovaImportanceEvaluator
+
+    return PedAnovaImportanceEvaluator()
+
+
+PED_ANOVA = EvaluatorSpec(
+    name="ped-anova",
+    make=_ped_anova,
+    bad_arguments=(
+        (
+            {"target_quantile": 0.0},
+            ValueError,
+            r"needs 0 < target_quantile < region_quantile <= 1, got target_quantile=0\.0",
+        ),
+        (
+            {"target_quantile": 0.5, "region_quantile": 0.4},
+            ValueError,
+            r"needs 0 < target_quantile < region_quantile <= 1, got target_quantile=0\.5 "
+            r"and region_quantile=0\.4",
+        ),
+        (
+            {"region_quantile": 1.5},
+            ValueError,
+            r"needs 0 < target_quantile < region_quantile <= 1, .*region_quantile=1\.5",
+        ),
+        ({"target_quantile": "0.1"}, TypeError, r"target_quantile must be a number, got '0\.1'"),
+        ({"evaluate_on_local": 1}, TypeError, r"evaluate_on_local must be True or False, got 1"),
+    ),
+    needs_target_with_several_objectives=False,
+    fits_a_forest=False,
+    optuna_twin=_optuna_ped_anova,
+)
+
+EVALUATORS = [FANOVA, MDI, PED_ANOVA]
