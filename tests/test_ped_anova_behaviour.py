@@ -20,6 +20,7 @@ import pytest
 import hpimportance
 from hpimportance import _native
 from hpimportance import _optuna_ped_anova
+from hpimportance import _trials
 from hpimportance import Categorical
 from hpimportance import Float
 from hpimportance import Int
@@ -410,9 +411,9 @@ class TestNative:
     def test_frozen_trial_attributes_it_reads(self, mixed_study: Study) -> None:
         # The evaluator reads FrozenTrial's attributes behind its properties directly.
         trial = mixed_study.trials[0]
-        assert _optuna_ped_anova._PARAMS(trial) is trial.params
-        assert _optuna_ped_anova._DISTRIBUTIONS(trial) is trial.distributions
-        assert _optuna_ped_anova._VALUES(trial) == trial.values
+        assert _trials.PARAMS_OF(trial) is trial.params
+        assert _trials.DISTRIBUTIONS_OF(trial) is trial.distributions
+        assert _trials.VALUES_OF(trial) == trial.values
 
 
 def test_multi_objective_selection_is_optunas(random_study: Callable[..., Study]) -> None:

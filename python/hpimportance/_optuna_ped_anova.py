@@ -41,21 +41,11 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
 
-# Trials read per step: their parameter and distribution objects stay in the CPU cache between
-# the passes over them, which makes reading about twice as fast as whole columns at a time.
-_CHUNK = 256
 # Conditional columns are split into regimes by this many C-level passes, one per regime; the
 # rest of a column with more domains than this is grouped by hashing, one Python call a trial.
 _MAX_PASSES = 8
 # The reference point of hypervolume subset selection replaces exact zeros by this (Optuna's).
 _ZERO_REFERENCE = 1e-12
-
-# FrozenTrial's own attributes behind its `params`, `distributions` and `values` properties:
-# reading them directly saves a Python call per trial.
-_PARAMS = operator.attrgetter("_params")
-_DISTRIBUTIONS = operator.attrgetter("_distributions")
-_VALUES = operator.attrgetter("_values")
-_ATTRIBUTES = operator.attrgetter("__dict__")
 
 
 class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
@@ -203,12 +193,12 @@ def _read_trials(
     n_trials = len(trials)
     first = trials[0].distributions if trials else {}
     candidates = first if wanted is None else wanted
-    columns: dict[str, tuple[BaseDistribution, np.ndarray, _ChoiceLookup | None]] = {}
+    columns: dict[str, tuple[BaseDistribution, np.ndarray, _trials.ChoiceLookup | None]] = {}
     for name in candidates:
         reference = first.get(name)
         if reference is not None:
             lookup = (
-                _choice_lookup(reference)
+                _trials.choice_lookup(reference)
                 if isinstance(reference, CategoricalDistribution)
                 else None
             )
@@ -219,25 +209,26 @@ def _read_trials(
     distributions: list[dict[str, BaseDistribution]] = []
     objectives = []
     names: set[str] = set()
-    for start in range(0, n_trials, _CHUNK):
-        stop = min(start + _CHUNK, n_trials)
+    for start in range(0, n_trials, _trials.CHUNK):
+        stop = min(start + _trials.CHUNK, n_trials)
         chunk = trials[start:stop]
-        chunk_params = list(map(_PARAMS, chunk))
-        chunk_distributions = list(map(_DISTRIBUTIONS, chunk))
+        chunk_params = list(map(_trials.PARAMS_OF, chunk))
+        chunk_distributions = list(map(_trials.DISTRIBUTIONS_OF, chunk))
         params += chunk_params
         distributions += chunk_distributions
         if n_objectives:
             # Every completed trial holds one value per objective.
-            values = chain.from_iterable(map(_VALUES, chunk))
+            values = chain.from_iterable(map(_trials.VALUES_OF, chunk))
             objectives.append(np.fromiter(values, np.float64, (stop - start) * n_objectives))
         for name, (reference, column, lookup) in list(columns.items()):
             getter = getters[name]
             try:
-                same = _all_equal(list(map(getter, chunk_distributions)), reference)
+                same = _trials.all_same(list(map(getter, chunk_distributions)), reference)
                 if same:
                     chunk_values = map(getter, chunk_params)
                     if lookup is not None:
-                        chunk_values = map(lookup.__getitem__, map(_choice_key, chunk_values))
+                        keys = map(_trials.choice_key, chunk_values)
+                        chunk_values = map(lookup.__getitem__, keys)
                     column[start:stop] = np.fromiter(chunk_values, np.float64, stop - start)
             except (KeyError, TypeError, ValueError):
                 # A trial without the parameter, or a choice that only Optuna's comparison
@@ -333,14 +324,6 @@ def _best_fronts(loss: np.ndarray, quantile: float) -> np.ndarray:
     return chosen
 
 
-def _all_equal(column: list[BaseDistribution], reference: BaseDistribution) -> bool:
-    """Whether every entry equals ``reference`` as Optuna compares distributions (same type,
-    same attributes), with the comparisons in C."""
-    if list(map(type, column)).count(type(reference)) != len(column):
-        return False
-    return list(map(_ATTRIBUTES, column)).count(reference.__dict__) == len(column)
-
-
 def _group_by_distribution(
     column: list[BaseDistribution | None],
 ) -> list[tuple[BaseDistribution | None, np.ndarray | None]]:
@@ -401,38 +384,5 @@ def _regime(
     values = column if rows is None else list(map(column.__getitem__, rows.tolist()))
     param = _trials.to_param(name, distribution)
     if isinstance(distribution, CategoricalDistribution):
-        return Regime(param, _choice_indices(distribution, values), regime_top)
+        return Regime(param, _trials.choice_indices(distribution, values), regime_top)
     return Regime(param, np.array(values, dtype=np.float64), regime_top)
-
-
-_ChoiceLookup = dict[tuple[type, object], int]
-"""(type, choice) -> index of the choice, as :func:`_choice_lookup` builds it."""
-
-
-def _choice_key(value: object) -> tuple[type, object]:
-    # Keyed by type too, so that True, 1 and 1.0 are three choices (Optuna's
-    # ``choices.index`` takes a trial's True for an earlier choice 1).
-    return (type(value), value)
-
-
-def _choice_lookup(distribution: CategoricalDistribution) -> _ChoiceLookup:
-    """The index of each choice by :func:`_choice_key`, the first of equal choices winning."""
-    lookup: _ChoiceLookup = {}
-    for index, choice in enumerate(distribution.choices):
-        lookup.setdefault(_choice_key(choice), index)
-    return lookup
-
-
-def _choice_indices(distribution: CategoricalDistribution, values: list[object]) -> np.ndarray:
-    """The index of each value among the choices: the first choice of the same type that
-    equals it, and NaN equal to NaN."""
-    keys = map(_choice_key, values)
-    indices: list[int | float | None] = list(map(_choice_lookup(distribution).get, keys))
-    if None in indices:
-        # A NaN that is not the very object among the choices: Optuna's own lookup knows it.
-        to_index = distribution.to_internal_repr
-        indices = [
-            to_index(value) if index is None else index  # type: ignore[arg-type]
-            for value, index in zip(values, indices)
-        ]
-    return np.array(indices, dtype=np.float64)

@@ -38,6 +38,19 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
 
+# FrozenTrial's own attributes behind its `params`, `distributions` and `values` properties:
+# reading them directly saves a Python call per trial.
+PARAMS_OF = operator.attrgetter("_params")
+DISTRIBUTIONS_OF = operator.attrgetter("_distributions")
+VALUES_OF = operator.attrgetter("_values")
+_ATTRIBUTES_OF = operator.attrgetter("__dict__")
+
+# Trials read per step where a study is read chunk by chunk: their objects stay in the CPU
+# cache between the passes over them, which makes reading about twice as fast as whole columns
+# at a time.
+CHUNK = 256
+
+
 def check_params_argument(params: object) -> list[str] | None:
     """Validate the ``params`` argument of ``evaluate`` and return it as a list."""
     if params is None:
@@ -104,7 +117,7 @@ def search_space(
     distributions: dict[str, BaseDistribution] = {}
     for name in params:
         column = [trial_distributions[name] for trial_distributions in holding]
-        if _all_same(column, column[0]):
+        if all_same(column, column[0]):
             distributions[name] = column[0]
             continue
         distinct = _distinct(column)
@@ -185,7 +198,7 @@ def _merge_key(choice: object) -> tuple[type, object]:
     # Every NaN is the same choice, although NaN != NaN.
     if isinstance(choice, float) and math.isnan(choice):
         return (float, "nan")
-    return _choice_key(choice)
+    return choice_key(choice)
 
 
 def _distinct(distributions: Sequence[BaseDistribution]) -> list[BaseDistribution]:
@@ -242,18 +255,18 @@ def _same_distribution(a: BaseDistribution, b: BaseDistribution) -> bool:
     return isinstance(a, CategoricalDistribution) and a == b
 
 
-def _all_same(
+def all_same(
     distributions: Sequence[BaseDistribution | None], reference: BaseDistribution
 ) -> bool:
     """Whether every entry equals ``reference`` (``None`` marks a trial without the parameter).
 
-    The comparisons run in C (``list.count`` of attribute dictionaries); only when that finds a
-    difference does the exact, slower comparison decide.
+    The comparisons run in C (``list.count`` of types, then of attribute dictionaries); only
+    when that finds a difference does the exact, slower comparison decide.
     """
-    if set(map(type, distributions)) != {type(reference)}:
+    n = len(distributions)
+    if list(map(type, distributions)).count(type(reference)) != n:
         return False
-    dictionaries = list(map(operator.attrgetter("__dict__"), distributions))
-    if dictionaries.count(reference.__dict__) == len(dictionaries):
+    if list(map(_ATTRIBUTES_OF, distributions)).count(reference.__dict__) == n:
         return True
     return all(_same_distribution(d, reference) for d in distributions)  # type: ignore[arg-type]
 
@@ -271,16 +284,30 @@ def _intersection_search_space(
     """
     if not trials:
         return {}
-    per_trial = list(map(operator.attrgetter("distributions"), trials))
+    per_trial = list(map(DISTRIBUTIONS_OF, trials))
+    latest = per_trial[-1]
+    # First the common case, chunk by chunk so that each trial's objects are fetched into the
+    # CPU cache once for all the names: every trial holds the parameter with this distribution.
+    uniform = set(latest)
+    for start in range(0, len(per_trial), CHUNK):
+        chunk = per_trial[start : start + CHUNK]
+        for name in list(uniform):
+            try:
+                column = list(map(operator.itemgetter(name), chunk))
+            except KeyError:
+                uniform.discard(name)  # conditional
+                continue
+            if not all_same(column, latest[name]):
+                uniform.discard(name)
     space = {}
-    for name, reference in per_trial[-1].items():
-        column = list(map(dict.get, per_trial, itertools.repeat(name)))
-        if _all_same(column, reference):
+    for name, reference in latest.items():
+        if name in uniform:
             space[name] = reference
             continue
-        if type(None) in set(map(type, column)):
+        full_column = list(map(dict.get, per_trial, itertools.repeat(name)))
+        if None in full_column:
             continue  # conditional: some trials do not hold it
-        distinct = _distinct(column)  # type: ignore[arg-type]
+        distinct = _distinct(full_column)  # type: ignore[arg-type]
         merged = merge_distributions(distinct)
         if merge_ranges and not isinstance(merged, str):
             space[name] = merged
@@ -294,7 +321,9 @@ def target_values(
 ) -> np.ndarray:
     """One float per trial: ``target(trial)``, or the objective value without a target."""
     if target is None:
-        return np.fromiter((trial.value for trial in trials), dtype=np.float64, count=len(trials))
+        # A single-objective study's completed trials hold one value each.
+        objectives = itertools.chain.from_iterable(map(VALUES_OF, trials))
+        return np.fromiter(objectives, dtype=np.float64, count=len(trials))
     check_target(target)
     values = np.empty(len(trials), dtype=np.float64)
     for i, trial in enumerate(trials):
@@ -310,21 +339,57 @@ def target_values(
 
 def usable_trials(
     trials: Sequence[FrozenTrial],
-    names: Sequence[str],
+    names: Sequence[str] | None,
     target: Callable[[FrozenTrial], float] | None,
 ) -> tuple[list[FrozenTrial], np.ndarray]:
-    """The trials holding every parameter in ``names`` with a finite target, and those targets."""
-    wanted = set(names)
-    holding = [trial for trial in trials if wanted <= trial.params.keys()]
+    """The trials holding every parameter in ``names`` (:obj:`None`: known to hold them all)
+    with a finite target, and those targets."""
+    holding = list(trials)
+    if names is not None:
+        wanted = set(names)
+        holding = [trial for trial in trials if wanted <= PARAMS_OF(trial).keys()]
     values = target_values(holding, target)
     finite = np.isfinite(values)
+    if finite.all():
+        return holding, values
     kept = [trial for trial, keep in zip(holding, finite) if keep]
     return kept, values[finite]
 
 
-def _choice_key(value: object) -> tuple[type, object]:
-    # Keyed by type too, so that True, 1 and 1.0 are three different choices.
+ChoiceLookup = dict[tuple[type, object], int]
+"""(type, choice) -> index of the choice, as :func:`choice_lookup` builds it."""
+
+
+def choice_key(value: object) -> tuple[type, object]:
+    """What a categorical value is looked up by among the choices.
+
+    Keyed by type too, so that ``True``, ``1`` and ``1.0`` are three choices (Optuna's
+    ``choices.index`` would take a trial's ``True`` for an earlier choice ``1``).
+    """
     return (type(value), value)
+
+
+def choice_lookup(distribution: CategoricalDistribution) -> ChoiceLookup:
+    """The index of each choice by :func:`choice_key`, the first of equal choices winning."""
+    lookup: ChoiceLookup = {}
+    for index, choice in enumerate(distribution.choices):
+        lookup.setdefault(choice_key(choice), index)
+    return lookup
+
+
+def choice_indices(distribution: CategoricalDistribution, values: list[object]) -> np.ndarray:
+    """The index of each value among the choices: the first choice of the same type that
+    equals it, and NaN equal to NaN."""
+    keys = map(choice_key, values)
+    indices: list[int | float | None] = list(map(choice_lookup(distribution).get, keys))
+    if None in indices:
+        # A NaN that is not the very object among the choices: Optuna's own lookup knows it.
+        to_index = distribution.to_internal_repr
+        indices = [
+            to_index(value) if index is None else index  # type: ignore[arg-type]
+            for value, index in zip(values, indices)
+        ]
+    return np.array(indices, dtype=np.float64)
 
 
 def parameter_column(
@@ -336,16 +401,9 @@ def parameter_column(
 
 def _column(values: list[Any], distribution: BaseDistribution) -> np.ndarray:
     """Values of a parameter as a column: raw numbers, or choice indices."""
-    if not isinstance(distribution, CategoricalDistribution):
-        return np.asarray(values, dtype=np.float64)
-
-    indices = {_choice_key(choice): i for i, choice in enumerate(distribution.choices)}
-    column = np.empty(len(values), dtype=np.float64)
-    for row, value in enumerate(values):
-        index = indices.get(_choice_key(value))
-        # NaN is not equal to itself; Optuna's own lookup handles it.
-        column[row] = distribution.to_internal_repr(value) if index is None else index
-    return column
+    if isinstance(distribution, CategoricalDistribution):
+        return choice_indices(distribution, values)
+    return np.asarray(values, dtype=np.float64)
 
 
 def bounds(distribution: BaseDistribution) -> tuple[float, float, int]:
@@ -435,14 +493,15 @@ def forest_arrays(
     nothing = ForestArrays(names, [], np.empty((0, 0)), np.empty(0))
     if not varying:
         return nothing
-    kept, values = usable_trials(trials, names, target)
+    # Without params, the parameters are those that every completed trial holds.
+    kept, values = usable_trials(trials, None if names_asked is None else names, target)
     if len(kept) <= 1:
         return nothing
 
     space = [to_param(name, distribution) for name, distribution in varying.items()]
     # Each trial's parameters read once, each column then gathered by a loop in C: this is
     # most of the time of reading a study of 10,000 trials.
-    rows = list(map(operator.attrgetter("params"), kept))
+    rows = list(map(PARAMS_OF, kept))
     x = np.empty((len(kept), len(varying)), dtype=np.float64)
     for column, (name, distribution) in enumerate(varying.items()):
         x[:, column] = _column(list(map(operator.itemgetter(name), rows)), distribution)

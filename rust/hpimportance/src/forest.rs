@@ -463,8 +463,6 @@ struct RowStats {
 struct NodeTotals {
     weight: f64,
     weighted_target: f64,
-    lowest_target: f64,
-    highest_target: f64,
 }
 
 /// The best cut of a node found so far, by the score `D_L² / (W_L · W_R)` (see
@@ -591,8 +589,8 @@ impl<'b, 'a> Grower<'b, 'a> {
             if too_small || pending.depth >= self.builder.params.max_depth {
                 continue;
             }
-            if totals.lowest_target == totals.highest_target {
-                continue; // pure
+            if self.is_pure(pending.start, pending.end) {
+                continue;
             }
             let Some((cut, score)) = self.best_cut(pending.start, pending.end, totals) else {
                 continue;
@@ -672,22 +670,22 @@ impl<'b, 'a> Grower<'b, 'a> {
     }
 
     fn node_totals(&self, start: usize, end: usize) -> NodeTotals {
-        let empty = NodeTotals {
-            weight: 0.0,
-            weighted_target: 0.0,
-            lowest_target: f64::INFINITY,
-            highest_target: f64::NEG_INFINITY,
-        };
-        self.entries(0, start, end).iter().fold(empty, |total, entry| {
-            let row = &self.stats[entry.id as usize];
-            let target = self.targets[entry.id as usize];
+        let empty = NodeTotals { weight: 0.0, weighted_target: 0.0 };
+        self.entries(0, start, end).iter().fold(empty, |total, &entry| {
+            let row = self.row(entry);
             NodeTotals {
                 weight: total.weight + row.weight,
                 weighted_target: total.weighted_target + row.weighted_target,
-                lowest_target: total.lowest_target.min(target),
-                highest_target: total.highest_target.max(target),
             }
         })
+    }
+
+    /// Whether every row of the node has the same target. An impure node usually shows it
+    /// within its first few rows, so this costs little where a cut follows.
+    fn is_pure(&self, start: usize, end: usize) -> bool {
+        let mut targets = self.entries(0, start, end).iter().map(|e| self.targets[e.id as usize]);
+        let first = targets.next();
+        targets.all(|target| Some(target) == first)
     }
 
     /// The cut with the largest weighted variance reduction. With `D_L` the weighted sum of
