@@ -398,8 +398,17 @@ def _build(trials: list[tuple[Any, ...]], order: list[int] | None = None) -> opt
 # A parametrization, not a fixture: hypothesis reruns the test body, not function fixtures.
 over_evaluators = pytest.mark.parametrize("spec", EVALUATORS, ids=lambda spec: spec.name)
 
+# What PED-ANOVA says about the tiny or tied studies generated here, hundreds of times; each
+# warning is tested where it is due (test_ped_anova_behaviour.py).
+quiet_about_degenerate_studies = pytest.mark.filterwarnings(
+    "ignore:The top and region sets hold the same:UserWarning",
+    "ignore:PED-ANOVA needs at least 2 completed trials:UserWarning",
+    r"ignore:Parameters \[.*\] have regimes:UserWarning",
+)
+
 
 @over_evaluators
+@quiet_about_degenerate_studies
 @given(case=studies())
 def test_evaluators_answer_any_study(spec: EvaluatorSpec, case: dict[str, Any]) -> None:
     study = _build(case["trials"])
@@ -426,6 +435,7 @@ def test_evaluators_answer_any_study(spec: EvaluatorSpec, case: dict[str, Any]) 
 
 
 @over_evaluators
+@quiet_about_degenerate_studies
 @settings(max_examples=STUDY_EXAMPLES)
 @given(case=studies(), data=st.data())
 def test_the_order_of_the_trials_does_not_matter(
@@ -440,6 +450,7 @@ def test_the_order_of_the_trials_does_not_matter(
 
 
 @over_evaluators
+@quiet_about_degenerate_studies
 @settings(max_examples=STUDY_EXAMPLES)
 @given(
     case=studies(values=st.integers(-20, 20).map(float)),
