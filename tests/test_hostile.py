@@ -510,6 +510,73 @@ class TestRangesAsRegimes:
         _assert_as_optuna(regime_spec, result, study)
 
 
+class TestHowTrialsListTheirParameters:
+    """Studies are read fastest when every trial lists the same parameters in the same order
+    with equal distributions; anything else must give what the slower, general reading gives."""
+
+    def test_the_order_of_a_trials_parameters_does_not_matter(self, spec: EvaluatorSpec) -> None:
+        # Two floats, one of which matters far more: swapping their values would show.
+        space = {**SPACE, "y": FloatDistribution(0.0, 1.0)}
+        rng = np.random.default_rng(8)
+        rows = [{**row, "y": float(rng.uniform())} for row in _rows(60, seed=8)]
+        values = [_objective(row) + 5.0 * row["y"] for row in rows]
+
+        def study_with(order: Callable[[int], tuple[list[str], list[str]]]) -> Study:
+            study = optuna.create_study()
+            for i, (row, value) in enumerate(zip(rows, values)):
+                params_order, distributions_order = order(i)
+                study.add_trial(
+                    optuna.create_trial(
+                        params={name: row[name] for name in params_order},
+                        distributions={name: space[name] for name in distributions_order},
+                        value=value,
+                    )
+                )
+            return study
+
+        names = list(space)
+        reference = spec.make().evaluate(study_with(lambda i: (names, names)))
+        # Every other trial lists its parameters backwards; or params and distributions
+        # list them in different orders.
+        alternating = study_with(lambda i: (names[:: 1 - 2 * (i % 2)],) * 2)
+        mismatched = study_with(lambda i: (names, names[::-1]))
+
+        _assert_importances(spec, reference, set(space))
+        assert reference["y"] > reference["x"]
+        assert spec.make().evaluate(alternating) == reference
+        assert spec.make().evaluate(mismatched) == reference
+
+    def test_an_int_distribution_is_not_a_float_one_with_the_same_numbers(
+        self, spec: EvaluatorSpec, study_from_rows: Callable
+    ) -> None:
+        # FloatDistribution(1.0, 9.0, step=1.0) and IntDistribution(1, 9) hold equal
+        # attributes (1 == 1.0); Optuna still tells them apart, and so must the reading.
+        float_n = FloatDistribution(1.0, 9.0, step=1.0)
+        study = optuna.create_study()
+        rows = _rows(80, seed=9)
+        for i, row in enumerate(rows):
+            n_distribution = float_n if i % 2 else SPACE["n"]
+            n_value = float(row["n"]) if i % 2 else row["n"]
+            study.add_trial(
+                optuna.create_trial(
+                    params={**row, "n": n_value},
+                    distributions={**SPACE, "n": n_distribution},
+                    value=_objective(row),
+                )
+            )
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = spec.make().evaluate(study)
+
+        if spec.fits_a_forest:
+            assert set(result) == {"x", "c"}
+            assert any(issubclass(w.category, RangeChangedWarning) for w in caught)
+        else:
+            _assert_importances(spec, result, set(SPACE))
+            _assert_as_optuna(spec, result, study)
+
+
 @pytest.mark.parametrize(
     ("distributions", "expected"),
     [

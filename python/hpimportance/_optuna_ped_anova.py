@@ -204,6 +204,9 @@ def _read_trials(
             )
             columns[name] = (reference, np.empty(n_trials), lookup)
     getters = {name: operator.itemgetter(name) for name in columns}
+    uniform = _trials.UniformReference(first)
+    positions = {name: position for position, name in enumerate(uniform.names)}
+    n_names = len(uniform.names)
 
     params: list[dict[str, Any]] = []
     distributions: list[dict[str, BaseDistribution]] = []
@@ -220,16 +223,22 @@ def _read_trials(
             # Every completed trial holds one value per objective.
             values = chain.from_iterable(map(_trials.VALUES_OF, chunk))
             objectives.append(np.fromiter(values, np.float64, (stop - start) * n_objectives))
-        for name, (reference, column, lookup) in list(columns.items()):
+        # Usually every trial of the chunk holds the first trial's parameters as it does:
+        # then all of their values come in one go, else each column is checked on its own.
+        flat = uniform.chunk_values(chunk_params, chunk_distributions)
+        for name, (distribution, column, lookup) in list(columns.items()):
             getter = getters[name]
             try:
-                same = _trials.all_same(list(map(getter, chunk_distributions)), reference)
+                if flat is not None:
+                    same = True
+                    chunk_values = flat[positions[name] :: n_names]
+                else:
+                    same = _trials.all_same(list(map(getter, chunk_distributions)), distribution)
+                    chunk_values = list(map(getter, chunk_params)) if same else []
                 if same:
-                    chunk_values = map(getter, chunk_params)
-                    if lookup is not None:
-                        keys = map(_trials.choice_key, chunk_values)
-                        chunk_values = map(lookup.__getitem__, keys)
-                    column[start:stop] = np.fromiter(chunk_values, np.float64, stop - start)
+                    column[start:stop] = _trials.values_to_column(
+                        chunk_values, distribution, lookup
+                    )
             except (KeyError, TypeError, ValueError):
                 # A trial without the parameter, or a choice that only Optuna's comparison
                 # finds (NaN): the column is read the slow way, by _regimes.

@@ -438,6 +438,101 @@ def to_param(name: str, distribution: BaseDistribution) -> Param:
     )
 
 
+class UniformReference:
+    """A trial's parameters and distributions, to read other trials against chunk by chunk.
+
+    Most studies never change their search space: every trial holds the same parameters, in
+    the same order, with equal distributions. :meth:`chunk_values` checks that of a chunk of
+    trials with a few C-level passes over all their parameters at once (list comparisons of
+    names, types and attribute dictionaries) and returns their values, so that reading a study
+    costs little more than touching each trial's objects once.
+    """
+
+    def __init__(self, distributions: dict[str, BaseDistribution]) -> None:
+        self.names = list(distributions)
+        self._types = list(map(type, distributions.values()))
+        self._attributes = list(map(_ATTRIBUTES_OF, distributions.values()))
+
+    def chunk_values(
+        self,
+        chunk_params: Sequence[dict[str, Any]],
+        chunk_distributions: Sequence[dict[str, BaseDistribution]],
+    ) -> list[Any] | None:
+        """The parameter values of a chunk's trials, trial after trial, each trial's in the
+        order of :attr:`names`; or :obj:`None` unless every trial holds exactly these
+        parameters, in this order, with distributions equal to the reference's (same type,
+        same attributes: Optuna's equality, except that a NaN choice must be the very same
+        object; callers then take the slower way, which tells NaNs apart as Optuna does)."""
+        n_trials = len(chunk_distributions)
+        names = self.names * n_trials
+        # Iterating a dictionary gives its keys.
+        if list(itertools.chain.from_iterable(chunk_distributions)) != names:
+            return None
+        if list(itertools.chain.from_iterable(chunk_params)) != names:
+            return None
+        distributions = list(itertools.chain.from_iterable(map(dict.values, chunk_distributions)))
+        if list(map(type, distributions)) != self._types * n_trials:
+            return None
+        if list(map(_ATTRIBUTES_OF, distributions)) != self._attributes * n_trials:
+            return None
+        return list(itertools.chain.from_iterable(map(dict.values, chunk_params)))
+
+
+def values_to_column(
+    values: Sequence[Any], distribution: BaseDistribution, lookup: ChoiceLookup | None
+) -> np.ndarray:
+    """One parameter's values as floats: numbers as they are, a categorical's choices (with
+    ``lookup``, its :func:`choice_lookup`) as their indices.
+
+    Raises:
+        KeyError: If a categorical value is not found by ``lookup`` (a NaN that is not the very
+            NaN object among the choices, which :func:`choice_indices` finds).
+    """
+    if lookup is None:
+        return np.fromiter(values, np.float64, len(values))
+    keys = zip(map(type, values), values)  # choice_key of each value, without a Python call
+    return np.fromiter(map(lookup.__getitem__, keys), np.float64, len(values))
+
+
+def _uniform_forest_arrays(
+    trials: Sequence[FrozenTrial], names_asked: list[str] | None
+) -> tuple[dict[str, BaseDistribution], dict[str, np.ndarray]] | None:
+    """The search space and every parameter's column (choice indices for categoricals) of a
+    study whose trials all hold the first trial's parameters with equal distributions (see
+    :class:`UniformReference`), when ``names_asked`` (if given) are among them; otherwise
+    :obj:`None`."""
+    first = DISTRIBUTIONS_OF(trials[0])
+    if names_asked is not None and not set(names_asked) <= first.keys():
+        return None
+    reference = UniformReference(first)
+    flat: list[Any] = []
+    for start in range(0, len(trials), CHUNK):
+        chunk = trials[start : start + CHUNK]
+        params = list(map(PARAMS_OF, chunk))
+        values = reference.chunk_values(params, list(map(DISTRIBUTIONS_OF, chunk)))
+        if values is None:
+            return None
+        flat += values
+    names = reference.names if names_asked is None else list(dict.fromkeys(names_asked))
+    distributions = {name: first[name] for name in sorted(names)}
+    n_names = len(reference.names)
+    columns = {}
+    try:
+        for position, name in enumerate(reference.names):
+            distribution = first[name]
+            if name not in distributions or distribution.single():
+                continue
+            lookup = (
+                choice_lookup(distribution)
+                if isinstance(distribution, CategoricalDistribution)
+                else None
+            )
+            columns[name] = values_to_column(flat[position::n_names], distribution, lookup)
+    except KeyError:
+        return None  # a NaN choice that only Optuna's comparison finds
+    return distributions, columns
+
+
 class ForestArrays(NamedTuple):
     """What a forest-based evaluator analyses in a study.
 
@@ -487,12 +582,27 @@ def forest_arrays(
     check_target(target)
 
     trials = completed_trials(study)
-    distributions = search_space(trials, names_asked, merge_ranges=merge_ranges)
+    uniform = _uniform_forest_arrays(trials, names_asked) if trials else None
+    if uniform is not None:
+        distributions, columns = uniform
+    else:
+        distributions = search_space(trials, names_asked, merge_ranges=merge_ranges)
     names = list(distributions)
     varying = {name: dist for name, dist in distributions.items() if not dist.single()}
     nothing = ForestArrays(names, [], np.empty((0, 0)), np.empty(0))
     if not varying:
         return nothing
+    if uniform is not None:
+        # Every trial holds every parameter; only the target can rule a trial out.
+        values = target_values(trials, target)
+        finite = np.isfinite(values)
+        if np.count_nonzero(finite) <= 1:
+            return nothing
+        space = [to_param(name, distribution) for name, distribution in varying.items()]
+        x = np.column_stack([columns[name] for name in varying])
+        if not finite.all():
+            x, values = x[finite], values[finite]
+        return ForestArrays(names, space, x, values)
     # Without params, the parameters are those that every completed trial holds.
     kept, values = usable_trials(trials, None if names_asked is None else names, target)
     if len(kept) <= 1:

@@ -2,17 +2,19 @@
 //! values including NaN, infinities, subnormals, the extreme floats, duplicates, constant
 //! columns, zero-width bounds, values outside their bounds and huge choice counts.
 //!
-//! Every entry point must either return a typed [`Error`] or a result that satisfies its
-//! contract (finite importances in `[0, 1]`, well-formed trees), and never panic. The invariants
-//! of fANOVA are checked on valid data: the importances of one tree sum to at most 1, and the
-//! result does not change when the rows are permuted or the target is rescaled.
+//! Every entry point (fANOVA, forest fitting, mean decrease impurity, PED-ANOVA's divergences)
+//! must either return a typed [`Error`] or a result that satisfies its contract (finite
+//! importances in `[0, 1]`, well-formed trees, finite non-negative divergences), and never
+//! panic. The invariants are checked on valid data: the fANOVA importances of one tree sum to at
+//! most 1; fANOVA and MDI do not change when the rows are permuted or the target is rescaled;
+//! PED-ANOVA's divergences do not change when the trials are permuted.
 //!
 //! Each property runs 2,000 cases from a fixed seed (see [`config`]).
 
 use hpimportance::space::MAX_CHOICES;
 use hpimportance::{
-    fanova, tree_variances, Dataset, Domain, Error, ForestParams, Node, RandomForest, SearchSpace,
-    Tree, TreeBuilder,
+    divergences, fanova, mean_decrease_impurity, tree_variances, Dataset, Domain, Error,
+    ForestParams, Grid, Node, Problem, RandomForest, Reference, SearchSpace, Tree, TreeBuilder,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -306,6 +308,54 @@ proptest! {
         }
     }
 
+    /// Arbitrary input: a typed error exactly when the documentation says so, otherwise
+    /// finite importances in [0, 1] that sum to 1 or are all 0; the same on any thread count.
+    #[test]
+    fn mdi_returns_importances_or_a_typed_error(
+        input in input(),
+        (params, n_threads) in forest_params(),
+    ) {
+        let accept = should_accept(&input);
+        let Ok(space) = SearchSpace::new(input.domains.clone()) else {
+            prop_assert!(!accept);
+            return Ok(());
+        };
+        let data = match Dataset::new(&input.x, &input.y, &space) {
+            Ok(data) => data,
+            Err(error) => {
+                prop_assert!(!accept, "{error}");
+                return Ok(());
+            }
+        };
+        prop_assert!(accept);
+
+        match mean_decrease_impurity(data, params, n_threads) {
+            Ok(result) => {
+                prop_assert_eq!(result.importances.len(), space.len());
+                prop_assert!(result.n_trees_used <= params.n_trees());
+                prop_assert!(
+                    result.importances.iter().all(|v| (0.0..=1.0).contains(v)),
+                    "{:?}", result
+                );
+                // All 0 when no tree has a cut, or no cut removes any error (a cut that
+                // removes nothing is still made where it may prepare one below).
+                let total: f64 = result.importances.iter().sum();
+                let zeros = result.importances.iter().all(|&v| v == 0.0);
+                prop_assert!(zeros || (total - 1.0).abs() <= 1e-12, "{:?}", result);
+                prop_assert!(result.n_trees_used > 0 || zeros, "{:?}", result);
+                let other_threads = n_threads.map_or(1, |n| n % 3 + 1);
+                prop_assert_eq!(
+                    &result,
+                    &mean_decrease_impurity(data, params, Some(other_threads)).unwrap()
+                );
+            }
+            Err(error) => prop_assert_eq!(error, Error::InvalidForestSetting {
+                name: "n_threads",
+                value: 0,
+            }),
+        }
+    }
+
     #[test]
     fn forest_settings_are_validated(n_trees in 0_usize..3, max_depth in 0_usize..3) {
         let result = ForestParams::new(n_trees, max_depth, 0);
@@ -423,5 +473,168 @@ proptest! {
         for (a, b) in importances_of(&valid, &valid.x, &scaled, params).iter().zip(&reference) {
             prop_assert!((a - b).abs() <= 1e-9, "{} vs {}", a, b);
         }
+    }
+
+    /// MDI fits the same forest as fANOVA: permuted rows or a power-of-two scale of the
+    /// target give the same importances bit for bit.
+    #[test]
+    fn mdi_ignores_the_order_of_the_rows_and_the_scale_of_the_target(
+        (valid, order) in valid().prop_flat_map(|valid| {
+            let order: Vec<usize> = (0..valid.y.len()).collect();
+            (Just(valid), Just(order).prop_shuffle())
+        }),
+        exponent in -1000_i32..1000,
+        seed in any::<u64>(),
+    ) {
+        let n_params = valid.domains.len();
+        let space = SearchSpace::new(valid.domains.clone()).unwrap();
+        let params = ForestParams::new(4, 64, seed).unwrap();
+        let mdi = |x: &[f64], y: &[f64]| {
+            mean_decrease_impurity(Dataset::new(x, y, &space).unwrap(), params, Some(1)).unwrap()
+        };
+        let reference = mdi(&valid.x, &valid.y);
+
+        let x: Vec<f64> = order
+            .iter()
+            .flat_map(|&row| valid.x[row * n_params..(row + 1) * n_params].to_vec())
+            .collect();
+        let y: Vec<f64> = order.iter().map(|&row| valid.y[row]).collect();
+        prop_assert_eq!(&mdi(&x, &y), &reference);
+        let power = 2_f64.powi(exponent / 2) * 2_f64.powi(exponent - exponent / 2);
+        let times_power: Vec<f64> = valid.y.iter().map(|v| v * power).collect();
+        prop_assert_eq!(&mdi(&valid.x, &times_power), &reference);
+    }
+}
+
+/// One PED-ANOVA problem, maybe invalid: a grid (maybe empty, with any bounds), values (any
+/// floats, or choice indices with an occasional wrong one) and top-set flags (maybe of the
+/// wrong length).
+#[derive(Debug, Clone)]
+struct PedProblem {
+    grid: Grid,
+    values: Vec<f64>,
+    is_top: Vec<bool>,
+}
+
+fn ped_problem() -> impl Strategy<Value = PedProblem> {
+    let grid =
+        prop_oneof![
+            (0_usize..=6).prop_map(|n_choices| Grid::Categorical { n_choices }),
+            (0_usize..=60, any_value(), any_value())
+                .prop_map(|(n_points, low, high)| Grid::Numeric { n_points, low, high }),
+            (1_usize..=60, -3.0..3.0_f64, 0.0..3.0_f64).prop_map(|(n_points, low, width)| {
+                Grid::Numeric { n_points, low, high: low + width }
+            }),
+        ];
+    (grid, 0_usize..=30)
+        .prop_flat_map(|(grid, n_values)| {
+            let value = match grid {
+                Grid::Categorical { n_choices } => prop_oneof![
+                    8 => (0..n_choices.max(1)).prop_map(|i| i as f64),
+                    1 => any_value(),
+                ]
+                .boxed(),
+                Grid::Numeric { .. } => any_value().boxed(),
+            };
+            (
+                Just(grid),
+                prop::collection::vec(value, n_values),
+                prop::collection::vec(any::<bool>(), n_values),
+                0_u8..8,
+            )
+        })
+        .prop_map(|(grid, values, mut is_top, corruption)| {
+            match corruption {
+                0 => is_top.push(true),
+                1 => {
+                    is_top.pop();
+                }
+                _ => {}
+            }
+            PedProblem { grid, values, is_top }
+        })
+}
+
+/// Whether [`divergences`] must accept the problem, written from the documentation of
+/// [`Grid::check`] and `grid_counts`.
+fn should_accept_problem(problem: &PedProblem) -> bool {
+    problem.grid.check().is_ok()
+        && problem.values.len() == problem.is_top.len()
+        && problem.values.iter().all(|&value| problem.grid.index_of(value).is_some())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Arbitrary problems: a typed error naming the first bad problem exactly when one is
+    /// invalid, otherwise one finite, non-negative divergence per problem, the same on any
+    /// thread count; and exactly 0 where the top set is the whole region set.
+    #[test]
+    fn ped_anova_gives_divergences_or_a_typed_error(
+        problems in prop::collection::vec(ped_problem(), 0..=4),
+        uniform in any::<bool>(),
+        n_threads in prop_oneof![Just(None), Just(Some(0)), (1_usize..=3).prop_map(Some)],
+    ) {
+        let reference = if uniform { Reference::Uniform } else { Reference::Region };
+        let views: Vec<Problem<'_>> = problems
+            .iter()
+            .map(|p| Problem { grid: p.grid, values: &p.values, is_top: &p.is_top })
+            .collect();
+        let first_bad = problems.iter().position(|p| !should_accept_problem(p));
+
+        match divergences(&views, reference, n_threads) {
+            Ok(values) => {
+                prop_assert!(first_bad.is_none(), "accepted {:?}", problems[first_bad.unwrap()]);
+                prop_assert_ne!(n_threads, Some(0));
+                prop_assert_eq!(values.len(), problems.len());
+                for (value, problem) in values.iter().zip(&problems) {
+                    prop_assert!(value.is_finite() && *value >= 0.0, "{} for {:?}", value, problem);
+                    if !uniform && problem.is_top.iter().all(|&top| top) {
+                        prop_assert_eq!(*value, 0.0);
+                    }
+                }
+                prop_assert_eq!(&values, &divergences(&views, reference, Some(2)).unwrap());
+            }
+            Err(Error::InvalidForestSetting { name: "n_threads", value: 0 }) => {
+                prop_assert_eq!(n_threads, Some(0));
+            }
+            Err(Error::InProblem { problem, source }) => {
+                prop_assert_eq!(Some(problem), first_bad);
+                let typed = matches!(
+                    *source,
+                    Error::EmptyGrid
+                        | Error::InvalidGridBounds { .. }
+                        | Error::TopFlagsMismatch { .. }
+                        | Error::NonFiniteGridValue { .. }
+                        | Error::InvalidGridChoice { .. }
+                );
+                prop_assert!(typed, "{}", source);
+            }
+            Err(error) => prop_assert!(false, "unexpected error {}", error),
+        }
+    }
+
+    /// Only which values are in which set counts, not the order of the trials: permuted, the
+    /// same divergence bit for bit.
+    #[test]
+    fn ped_anova_ignores_the_order_of_the_trials(
+        (problem, order) in ped_problem()
+            .prop_filter("valid", should_accept_problem)
+            .prop_flat_map(|problem| {
+                let order: Vec<usize> = (0..problem.values.len()).collect();
+                (Just(problem), Just(order).prop_shuffle())
+            }),
+        uniform in any::<bool>(),
+    ) {
+        let reference = if uniform { Reference::Uniform } else { Reference::Region };
+        let values: Vec<f64> = order.iter().map(|&i| problem.values[i]).collect();
+        let is_top: Vec<bool> = order.iter().map(|&i| problem.is_top[i]).collect();
+        let original =
+            Problem { grid: problem.grid, values: &problem.values, is_top: &problem.is_top };
+        let permuted = Problem { grid: problem.grid, values: &values, is_top: &is_top };
+        prop_assert_eq!(
+            divergences(&[original], reference, Some(1)).unwrap(),
+            divergences(&[permuted], reference, Some(1)).unwrap()
+        );
     }
 }
