@@ -18,7 +18,7 @@ use hpimportance::{
 };
 use proptest::prelude::*;
 use proptest::sample::select;
-use proptest::test_runner::RngSeed;
+use proptest::test_runner::{RngSeed, TestCaseError};
 
 /// 2,000 cases drawn from a fixed seed, so that CI runs the same ones every time; the
 /// `PROPTEST_CASES` and `PROPTEST_RNG_SEED` variables ask for more, or for fresh ones.
@@ -174,6 +174,33 @@ fn should_accept(input: &Input) -> bool {
     space_ok && values_ok && input.y.iter().all(|v| v.is_finite())
 }
 
+/// The input's search space if the core must accept the input, after checking that it does
+/// (`SearchSpace::new` and `Dataset::new` succeed); `None` after checking that it refuses it
+/// with a typed error.
+fn accepted_space(input: &Input) -> Result<Option<SearchSpace>, TestCaseError> {
+    let accept = should_accept(input);
+    let space = match SearchSpace::new(input.domains.clone()) {
+        Ok(space) => space,
+        Err(error) => {
+            prop_assert!(!accept);
+            let expected = matches!(
+                error,
+                Error::InvalidBounds { .. }
+                    | Error::NoChoices { .. }
+                    | Error::TooManyChoices { .. }
+            );
+            prop_assert!(expected, "{}", error);
+            return Ok(None);
+        }
+    };
+    if let Err(error) = Dataset::new(&input.x, &input.y, &space) {
+        prop_assert!(!accept, "{error}");
+        return Ok(None);
+    }
+    prop_assert!(accept);
+    Ok(Some(space))
+}
+
 fn forest_params() -> impl Strategy<Value = (ForestParams, Option<usize>)> {
     (
         0_usize..=4,
@@ -229,28 +256,8 @@ proptest! {
         input in input(),
         (params, n_threads) in forest_params(),
     ) {
-        let accept = should_accept(&input);
-        let space = match SearchSpace::new(input.domains.clone()) {
-            Ok(space) => space,
-            Err(error) => {
-                prop_assert!(!accept);
-                let expected = matches!(
-                    error,
-                    Error::InvalidBounds { .. } | Error::NoChoices { .. }
-                        | Error::TooManyChoices { .. }
-                );
-                prop_assert!(expected, "{}", error);
-                return Ok(());
-            }
-        };
-        let data = match Dataset::new(&input.x, &input.y, &space) {
-            Ok(data) => data,
-            Err(error) => {
-                prop_assert!(!accept, "{error}");
-                return Ok(());
-            }
-        };
-        prop_assert!(accept);
+        let Some(space) = accepted_space(&input)? else { return Ok(()) };
+        let data = Dataset::new(&input.x, &input.y, &space).unwrap();
 
         match fanova(data, params, n_threads) {
             Ok(result) => {
@@ -315,19 +322,8 @@ proptest! {
         input in input(),
         (params, n_threads) in forest_params(),
     ) {
-        let accept = should_accept(&input);
-        let Ok(space) = SearchSpace::new(input.domains.clone()) else {
-            prop_assert!(!accept);
-            return Ok(());
-        };
-        let data = match Dataset::new(&input.x, &input.y, &space) {
-            Ok(data) => data,
-            Err(error) => {
-                prop_assert!(!accept, "{error}");
-                return Ok(());
-            }
-        };
-        prop_assert!(accept);
+        let Some(space) = accepted_space(&input)? else { return Ok(()) };
+        let data = Dataset::new(&input.x, &input.y, &space).unwrap();
 
         match mean_decrease_impurity(data, params, n_threads) {
             Ok(result) => {
