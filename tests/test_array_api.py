@@ -172,6 +172,9 @@ def test_degenerate_inputs_give_zeros() -> None:
         ({"x": [[0.1, 0.0], [0.2, 2.0], [0.3, 1.0]]}, ValueError, "choice indices in 0..1"),
         ({"x": [[np.nan, 0.0], [0.2, 1.0], [0.3, 1.0]]}, ValueError, "NaN or infinite"),
         ({"x": np.zeros(6)}, ValueError, "x must be 2-D"),
+        ({"x": None}, TypeError, "x must be an array of numbers, got None"),
+        ({"x": [[0.1, 0.0], [5.0, 1.0], [0.3, 1.0]]}, ValueError, "holds 5.0, outside the"),
+        ({"x": [[0.1, 0.0], [-0.5, 1.0], [0.3, 1.0]]}, ValueError, "holds -0.5, outside"),
         ({"x": [["a", "b"]] * 3}, TypeError, "arrays of numbers"),
         ({"space": "ab"}, TypeError, "space must be a list"),
         ({"space": [Float("a", 0, 1), Float("a", 0, 1)]}, ValueError, "more than once"),
@@ -189,6 +192,7 @@ def test_degenerate_inputs_give_zeros() -> None:
         ({"marginals": {"c": [0, 2]}}, ValueError, "choice indices in 0..1"),
         ({"marginals": {"a": [np.inf]}}, ValueError, "within its range"),
         ({"marginals": {"a": [1.5]}}, ValueError, "within its range"),
+        ({"marginals": {"a": [0.5, np.nan]}}, ValueError, "got nan"),
         ({"marginals": 3}, TypeError, "marginals must be"),
     ],
 )
@@ -225,3 +229,24 @@ def test_bad_arguments_name_what_is_wrong(
 def test_bad_parameters_are_refused(make: object, message: str) -> None:
     with pytest.raises((TypeError, ValueError), match=message):
         make()  # type: ignore[operator]
+
+
+def test_an_integer_parameter_holds_integers() -> None:
+    space = [Int("layers", 1, 8), Float("x", 0.0, 1.0)]
+    x = np.array([[1.0, 0.1], [2.5, 0.2], [8.0, 0.3]])
+    for evaluate in (hpimportance.fanova, hpimportance.mean_decrease_impurity):
+        with pytest.raises(ValueError, match=r"'layers'\) is an integer parameter but holds 2.5"):
+            evaluate(space, x, [1.0, 2.0, 3.0], seed=0)  # type: ignore[operator]
+    with pytest.raises(ValueError, match="is an integer parameter"):
+        hpimportance.ped_anova(space, x, [1.0, 2.0, 3.0])
+
+
+def test_integer_ranges_beyond_what_numpy_integers_hold() -> None:
+    rng = np.random.default_rng(3)
+    space = [Int("huge", 0, 2**80), Float("x", 0.0, 1.0)]
+    x = np.column_stack([rng.integers(0, 2**62, 200).astype(float) * 2**18, rng.uniform(size=200)])
+    result = hpimportance.fanova(space, x, x[:, 1], seed=0, marginals="all")
+    assert result.importances["x"] > 0.9
+    curve = result.marginals["huge"]
+    assert curve.values[0] == 0.0 and curve.values[-1] == float(2**80)
+    assert np.isfinite(curve.mean).all()

@@ -693,6 +693,13 @@ class TestBadArguments:
     def test_target_must_return_a_number(self, spec: EvaluatorSpec, study: Study) -> None:
         with pytest.raises(TypeError, match=r"target returned 'high' for trial \d+"):
             spec.make().evaluate(study, target=lambda trial: "high")
+        with pytest.raises(ValueError, match=r"too large for a float \(401 digits\) for trial"):
+            spec.make().evaluate(study, target=lambda trial: 10**400)
+
+    @pytest.mark.parametrize("not_a_study", [None, "sqlite:///example.db", [1, 2]])
+    def test_study_must_be_a_study(self, spec: EvaluatorSpec, not_a_study: Any) -> None:
+        with pytest.raises(TypeError, match="study must be an optuna.study.Study, got"):
+            spec.make().evaluate(not_a_study)
 
     def test_constructor_arguments(self, spec: EvaluatorSpec) -> None:
         for arguments, error, message in spec.bad_arguments:

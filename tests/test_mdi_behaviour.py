@@ -309,7 +309,9 @@ class TestArrayApi:
 
     @pytest.mark.parametrize("n_rows", [0, 1])
     def test_fewer_than_two_rows_give_zeros(self, n_rows: int) -> None:
-        x = np.zeros((n_rows, 3))
+        # Each value at its parameter's lower end.
+        low = [getattr(param, "low", 0) for param in SPACE]
+        x = np.array([low] * n_rows, dtype=np.float64).reshape(n_rows, 3)
 
         result = mean_decrease_impurity(SPACE, x, np.ones(n_rows), seed=0)
 

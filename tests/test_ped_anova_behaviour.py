@@ -340,9 +340,12 @@ class TestArrayApi:
         with pytest.raises(error, match=match):
             ped_anova([Float("a", 0, 1)], x, y)
 
-    def test_log_parameter_needs_positive_values(self) -> None:
-        with pytest.raises(ValueError, match=r"Column 0 \('lr'\) has log=True.*got 0.0"):
+    def test_values_outside_the_range(self) -> None:
+        # For a log parameter, that includes every value that has no logarithm.
+        with pytest.raises(ValueError, match=r"Column 0 \('lr'\) holds 0.0, outside the"):
             ped_anova([Float("lr", 1e-3, 1.0, log=True)], [[0.5], [0.0]], [0.0, 1.0])
+        with pytest.raises(ValueError, match=r"Column 0 \('x'\) holds 2.0, outside the"):
+            ped_anova([Float("x", 0.0, 1.0)], [[np.nan], [2.0]], [0.0, 1.0])
 
     def test_bad_choice_index(self) -> None:
         with pytest.raises(ValueError, match="choice indices"):

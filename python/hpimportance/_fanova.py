@@ -244,11 +244,13 @@ def _marginal_values(
                         f"The marginal of categorical {name!r} is evaluated at choice indices "
                         f"in 0..{len(param.choices) - 1}, got {float(array[~ok][0])!r}."
                     )
-            elif not ((array >= param.low) & (array <= param.high)).all():
-                raise ValueError(
-                    f"The marginal of {name!r} is evaluated within its range "
-                    f"[{param.low}, {param.high}]; got values outside it."
-                )
+            else:
+                inside = (array >= param.low) & (array <= param.high)
+                if not inside.all():
+                    raise ValueError(
+                        f"The marginal of {name!r} is evaluated within its range "
+                        f"[{param.low}, {param.high}], got {float(array[~inside][0])!r}."
+                    )
             result[name] = array
         return result
     if isinstance(marginals, Sequence):
@@ -271,15 +273,17 @@ def _default_values(param: Param) -> np.ndarray:
                 "indices to evaluate its marginal at as marginals={name: indices}."
             )
         return np.arange(len(param.choices), dtype=np.float64)
+    # As floats: an integer range may exceed what numpy's integers hold.
+    low, high = float(param.low), float(param.high)
     if isinstance(param, Int) or (isinstance(param, Float) and param.step is not None):
         step = float(param.step) if param.step is not None else 1.0
-        n_values = math.floor((param.high - param.low) / step + 1e-9) + 1
+        n_values = math.floor((high - low) / step + 1e-9) + 1
         if n_values <= _CURVE_POINTS:
-            return param.low + step * np.arange(n_values, dtype=np.float64)
+            return low + step * np.arange(n_values, dtype=np.float64)
     if param.log:
-        values = np.geomspace(param.low, param.high, _CURVE_POINTS)
+        values = np.geomspace(low, high, _CURVE_POINTS)
     else:
-        values = np.linspace(param.low, param.high, _CURVE_POINTS)
+        values = np.linspace(low, high, _CURVE_POINTS)
     if isinstance(param, Int):
         values = np.unique(np.round(values))
     return values

@@ -107,6 +107,7 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         *,
         target: Callable[[FrozenTrial], float] | None = None,
     ) -> dict[str, float]:
+        _trials.check_study(study)
         wanted = _trials.check_params_argument(params)
         trials = _trials.completed_trials(study)
         n_objectives = 0 if target is not None else len(study.directions)

@@ -279,16 +279,8 @@ def ped_anova(
     settings = check_settings(target_quantile, region_quantile, evaluate_on_local, stacklevel=2)
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be True or False, got {normalize!r}.")
+    # In range, a log parameter's values are positive (its low bound is).
     x_array, y_array = check_arrays(params, x, y, allow_nan=True)
-    for column, param in enumerate(params):
-        if not isinstance(param, Categorical) and param.log:
-            # NaN (unused) compares False on both sides and passes.
-            not_positive = x_array[:, column] <= 0.0
-            if not_positive.any():
-                raise ValueError(
-                    f"Column {column} ({param.name!r}) has log=True, so its values must be > 0, "
-                    f"got {float(x_array[not_positive, column][0])!r}."
-                )
 
     zeros = {param.name: 0.0 for param in params}
     if y_array.size <= 1:

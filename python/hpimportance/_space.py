@@ -169,6 +169,9 @@ def check_arrays(
     be finite. NaN in ``x`` marks an inactive parameter where ``allow_nan`` is set; otherwise
     every value must be finite. Categorical columns must hold choice indices.
     """
+    for name, value in (("x", x), ("y", y)):
+        if value is None:
+            raise TypeError(f"{name} must be an array of numbers, got None.")
     try:
         x_array = np.ascontiguousarray(x, dtype=np.float64)
         y_array = np.ascontiguousarray(y, dtype=np.float64)
@@ -209,6 +212,21 @@ def check_arrays(
                     f"Column {column} ({param.name!r}) must hold choice indices in "
                     f"0..{n_choices - 1}, got {float(active[~is_index][0])!r}."
                 )
+            continue
+        low, high = float(param.low), float(param.high)
+        outside = (active < low) | (active > high)
+        if outside.any():
+            raise ValueError(
+                f"Column {column} ({param.name!r}) holds {float(active[outside][0])!r}, outside "
+                f"the parameter's range [{param.low}, {param.high}]; widen the range or drop "
+                "the trial."
+            )
+        if isinstance(param, Int) and (active != np.floor(active)).any():
+            fraction = active[active != np.floor(active)][0]
+            raise ValueError(
+                f"Column {column} ({param.name!r}) is an integer parameter but holds "
+                f"{float(fraction)!r}."
+            )
     return x_array, y_array
 
 

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from typing import TYPE_CHECKING
 
 import numpy as np
+import optuna
 from optuna.distributions import CategoricalDistribution
 from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
@@ -64,6 +65,14 @@ def check_params_argument(params: object) -> list[str] | None:
     if not_names:
         raise TypeError(f"params must hold parameter names (str), got {not_names!r}.")
     return list(params)
+
+
+def check_study(study: object) -> None:
+    """Refuse anything but an Optuna study, before any work is done."""
+    if not isinstance(study, optuna.study.Study):
+        raise TypeError(
+            f"study must be an optuna.study.Study, got {type(study).__name__}: {study!r:.80}"
+        )
 
 
 def completed_trials(study: Study) -> list[FrozenTrial]:
@@ -133,8 +142,8 @@ def search_space(
         else:
             advice = (
                 "so its importance is not defined on one range. Pass merge_ranges=True to the "
-                f"evaluator to analyse it over {_describe_union(merged)}, or leave it out of "
-                "params"
+                "evaluator (--merge-ranges on the command line) to analyse it over "
+                f"{_describe_union(merged)}, or leave it out of params"
             )
         raise ValueError(
             f"Parameter {name!r} has different distributions in different trials "
@@ -333,7 +342,13 @@ def target_values(
             raise TypeError(
                 f"target returned {value!r} for trial {trial.number}; it must return a float."
             )
-        values[i] = value
+        try:
+            values[i] = value
+        except OverflowError:
+            raise ValueError(
+                f"target returned an integer too large for a float ({len(str(abs(value)))} "
+                f"digits) for trial {trial.number}; it must return a float."
+            ) from None
     return values
 
 
@@ -572,6 +587,7 @@ def forest_arrays(
         ValueError: If a multi-objective study comes without ``target`` (``method`` names the
             evaluator in the message), or as :func:`search_space`.
     """
+    check_study(study)
     names_asked = check_params_argument(params)
     if target is None and study._is_multi_objective():
         raise ValueError(
