@@ -510,6 +510,23 @@ class TestRangesAsRegimes:
         _assert_as_optuna(regime_spec, result, study)
 
 
+def test_a_trial_enqueued_outside_the_range(spec: EvaluatorSpec) -> None:
+    # Optuna warns about a fixed value outside the distribution, and keeps it.
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.enqueue_trial({"x": 5.0})
+    study.enqueue_trial({"x": -2.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_int("n", 1, 3), 40)
+    assert study.trials[0].params["x"] == 5.0
+
+    result = spec.make().evaluate(study)
+
+    _assert_importances(spec, result, {"x", "n"})
+    assert result["x"] > 0.0 and result["n"] > 0.0
+    _assert_as_optuna(spec, result, study)
+
+
 class TestHowTrialsListTheirParameters:
     """Studies are read fastest when every trial lists the same parameters in the same order
     with equal distributions; anything else must give what the slower, general reading gives."""

@@ -126,8 +126,39 @@ def fanova(
         ValueError: If the arrays do not fit the space, a setting is out of range, or a name is
             not in the space.
     """
+    return _fanova(
+        space,
+        x,
+        y,
+        n_trees=n_trees,
+        max_depth=max_depth,
+        seed=seed,
+        n_threads=n_threads,
+        log_scale=log_scale,
+        pairs=pairs,
+        marginals=marginals,
+        within_ranges=True,
+    )
+
+
+def _fanova(
+    space: Sequence[Param],
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    n_trees: int,
+    max_depth: int,
+    seed: int | None,
+    n_threads: int | None,
+    log_scale: bool,
+    pairs: PairsArgument,
+    marginals: MarginalsArgument,
+    within_ranges: bool,
+) -> FanovaResult:
+    """:func:`fanova`; with ``within_ranges=False``, numeric values may lie outside their
+    parameter's range (see :func:`~hpimportance._space.check_arrays`)."""
     params = check_space(space)
-    x_array, y_array = check_arrays(params, x, y)
+    x_array, y_array = check_arrays(params, x, y, within_ranges=within_ranges)
     n_trees, max_depth, checked_seed, threads = check_forest_settings(
         n_trees, max_depth, seed, n_threads
     )

@@ -64,8 +64,33 @@ def mean_decrease_impurity(
         TypeError: If an argument has the wrong type.
         ValueError: If the arrays do not fit the space or a setting is out of range.
     """
+    return _mean_decrease_impurity(
+        space,
+        x,
+        y,
+        n_trees=n_trees,
+        max_depth=max_depth,
+        seed=seed,
+        n_threads=n_threads,
+        within_ranges=True,
+    )
+
+
+def _mean_decrease_impurity(
+    space: Sequence[Param],
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    n_trees: int,
+    max_depth: int,
+    seed: int | None,
+    n_threads: int | None,
+    within_ranges: bool,
+) -> dict[str, float]:
+    """:func:`mean_decrease_impurity`; with ``within_ranges=False``, numeric values may lie
+    outside their parameter's range (see :func:`~hpimportance._space.check_arrays`)."""
     params = check_space(space)
-    x_array, y_array = check_arrays(params, x, y)
+    x_array, y_array = check_arrays(params, x, y, within_ranges=within_ranges)
     settings = check_forest_settings(n_trees, max_depth, seed, n_threads)
     chosen_seed = settings.seed if settings.seed is not None else random.getrandbits(64)
 

@@ -8,7 +8,7 @@ from optuna.importance import BaseImportanceEvaluator
 
 from hpimportance import _trials
 from hpimportance._checks import check_forest_settings
-from hpimportance._fanova import fanova
+from hpimportance._fanova import _fanova
 
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         if not arrays.space:
             return result
 
-        importances = fanova(
+        importances = _fanova(
             arrays.space,
             arrays.x,
             arrays.y,
@@ -114,6 +114,9 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
             seed=self._seed,
             n_threads=self._n_threads,
             log_scale=self._log_scale,
+            pairs=None,
+            marginals=None,
+            within_ranges=False,
         ).importances
         result.update(importances)
         return _trials.sort_by_importance(result)

@@ -8,7 +8,7 @@ from optuna.importance import BaseImportanceEvaluator
 
 from hpimportance import _trials
 from hpimportance._checks import check_forest_settings
-from hpimportance._mdi import mean_decrease_impurity
+from hpimportance._mdi import _mean_decrease_impurity
 
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class MeanDecreaseImpurityImportanceEvaluator(BaseImportanceEvaluator):
 
         settings = self._settings
         result.update(
-            mean_decrease_impurity(
+            _mean_decrease_impurity(
                 arrays.space,
                 arrays.x,
                 arrays.y,
@@ -103,6 +103,7 @@ class MeanDecreaseImpurityImportanceEvaluator(BaseImportanceEvaluator):
                 max_depth=settings.max_depth,
                 seed=settings.seed,
                 n_threads=settings.n_threads,
+                within_ranges=False,
             )
         )
         return _trials.sort_by_importance(result)

@@ -161,13 +161,22 @@ def check_space(space: object) -> tuple[Param, ...]:
 
 
 def check_arrays(
-    space: Sequence[Param], x: object, y: object, *, allow_nan: bool = False
+    space: Sequence[Param],
+    x: object,
+    y: object,
+    *,
+    allow_nan: bool = False,
+    within_ranges: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``x`` and ``y`` as C-contiguous float64 arrays that fit ``space``.
 
     ``x`` must have one row per entry of ``y`` and one column per parameter; every target must
     be finite. NaN in ``x`` marks an inactive parameter where ``allow_nan`` is set; otherwise
-    every value must be finite. Categorical columns must hold choice indices.
+    every value must be finite. Categorical columns must hold choice indices, integer columns
+    whole numbers, and numeric columns values within their parameter's range, unless
+    ``within_ranges`` is off: an Optuna study holds values outside their distribution where a
+    trial was enqueued with one (Optuna warns and keeps it), and the forest methods fit their
+    forest to such values as Optuna's do, while measuring over the range.
     """
     for name, value in (("x", x), ("y", y)):
         if value is None:
@@ -215,13 +224,13 @@ def check_arrays(
             continue
         low, high = float(param.low), float(param.high)
         outside = (active < low) | (active > high)
-        if outside.any():
+        if within_ranges and outside.any():
             raise ValueError(
                 f"Column {column} ({param.name!r}) holds {float(active[outside][0])!r}, outside "
                 f"the parameter's range [{param.low}, {param.high}]; widen the range or drop "
                 "the trial."
             )
-        if isinstance(param, Int) and (active != np.floor(active)).any():
+        if within_ranges and isinstance(param, Int) and (active != np.floor(active)).any():
             fraction = active[active != np.floor(active)][0]
             raise ValueError(
                 f"Column {column} ({param.name!r}) is an integer parameter but holds "
