@@ -320,7 +320,9 @@ def _changed_study(
     for i in range(n_trials):
         x_distribution = distributions[i * len(distributions) // n_trials]
         row = {
-            "x": float(rng.uniform(x_distribution.low, x_distribution.high)),  # type: ignore[attr-defined]
+            "x": float(
+                rng.uniform(x_distribution.low, x_distribution.high)  # type: ignore[attr-defined]
+            ),
             "n": int(rng.integers(1, 10)),
             "c": ["a", "b", "c"][int(rng.integers(3))],
         }
@@ -710,7 +712,7 @@ class TestBadArguments:
     def test_target_must_return_a_number(self, spec: EvaluatorSpec, study: Study) -> None:
         with pytest.raises(TypeError, match=r"target returned 'high' for trial \d+"):
             spec.make().evaluate(study, target=lambda trial: "high")
-        with pytest.raises(ValueError, match=r"too large for a float \(401 digits\) for trial"):
+        with pytest.raises(ValueError, match=r"a number too large for a float for trial \d+"):
             spec.make().evaluate(study, target=lambda trial: 10**400)
 
     @pytest.mark.parametrize("not_a_study", [None, "sqlite:///example.db", [1, 2]])

@@ -177,7 +177,8 @@ def merge_distributions(distributions: Sequence[BaseDistribution]) -> BaseDistri
     if not isinstance(first, (FloatDistribution, IntDistribution)):
         return f"hpimportance does not know how to merge a {type(first).__name__}"
 
-    numeric: list[FloatDistribution | IntDistribution] = list(distributions)  # type: ignore[arg-type]
+    numeric: list[FloatDistribution | IntDistribution]
+    numeric = list(distributions)  # type: ignore[arg-type]
     if len({distribution.log for distribution in numeric}) > 1:
         return "some are log-scaled and some are not"
     ranges = sorted((distribution.low, distribution.high) for distribution in numeric)
@@ -294,29 +295,15 @@ def _intersection_search_space(
     if not trials:
         return {}
     per_trial = list(map(DISTRIBUTIONS_OF, trials))
-    latest = per_trial[-1]
-    # First the common case, chunk by chunk so that each trial's objects are fetched into the
-    # CPU cache once for all the names: every trial holds the parameter with this distribution.
-    uniform = set(latest)
-    for start in range(0, len(per_trial), CHUNK):
-        chunk = per_trial[start : start + CHUNK]
-        for name in list(uniform):
-            try:
-                column = list(map(operator.itemgetter(name), chunk))
-            except KeyError:
-                uniform.discard(name)  # conditional
-                continue
-            if not all_same(column, latest[name]):
-                uniform.discard(name)
     space = {}
-    for name, reference in latest.items():
-        if name in uniform:
+    for name, reference in per_trial[-1].items():
+        column = list(map(dict.get, per_trial, itertools.repeat(name)))
+        if all_same(column, reference):
             space[name] = reference
             continue
-        full_column = list(map(dict.get, per_trial, itertools.repeat(name)))
-        if None in full_column:
+        if None in column:
             continue  # conditional: some trials do not hold it
-        distinct = _distinct(full_column)  # type: ignore[arg-type]
+        distinct = _distinct(column)  # type: ignore[arg-type]
         merged = merge_distributions(distinct)
         if merge_ranges and not isinstance(merged, str):
             space[name] = merged
@@ -346,8 +333,8 @@ def target_values(
             values[i] = value
         except OverflowError:
             raise ValueError(
-                f"target returned an integer too large for a float ({len(str(abs(value)))} "
-                f"digits) for trial {trial.number}; it must return a float."
+                f"target returned a number too large for a float for trial {trial.number}; "
+                "it must return a float."
             ) from None
     return values
 
@@ -608,27 +595,24 @@ def forest_arrays(
     nothing = ForestArrays(names, [], np.empty((0, 0)), np.empty(0))
     if not varying:
         return nothing
-    if uniform is not None:
+    if uniform is None:
+        # Without params, the parameters are those that every completed trial holds.
+        trials, values = usable_trials(trials, None if names_asked is None else names, target)
+        # Each trial's parameters read once, each column then gathered by a loop in C.
+        rows = list(map(PARAMS_OF, trials))
+        columns = {
+            name: _column(list(map(operator.itemgetter(name), rows)), distribution)
+            for name, distribution in varying.items()
+        }
+    else:
         # Every trial holds every parameter; only the target can rule a trial out.
         values = target_values(trials, target)
         finite = np.isfinite(values)
-        if np.count_nonzero(finite) <= 1:
-            return nothing
-        space = [to_param(name, distribution) for name, distribution in varying.items()]
-        x = np.column_stack([columns[name] for name in varying])
         if not finite.all():
-            x, values = x[finite], values[finite]
-        return ForestArrays(names, space, x, values)
-    # Without params, the parameters are those that every completed trial holds.
-    kept, values = usable_trials(trials, None if names_asked is None else names, target)
-    if len(kept) <= 1:
+            values = values[finite]
+            columns = {name: column[finite] for name, column in columns.items()}
+    if len(values) <= 1:
         return nothing
-
     space = [to_param(name, distribution) for name, distribution in varying.items()]
-    # Each trial's parameters read once, each column then gathered by a loop in C: this is
-    # most of the time of reading a study of 10,000 trials.
-    rows = list(map(PARAMS_OF, kept))
-    x = np.empty((len(kept), len(varying)), dtype=np.float64)
-    for column, (name, distribution) in enumerate(varying.items()):
-        x[:, column] = _column(list(map(operator.itemgetter(name), rows)), distribution)
+    x = np.column_stack([columns[name] for name in varying])
     return ForestArrays(names, space, x, values)

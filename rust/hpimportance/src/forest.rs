@@ -236,12 +236,12 @@ impl<'a> TreeBuilder<'a> {
     /// impurity decrease of its cuts summed per parameter (one entry per parameter, in column
     /// order).
     ///
-    /// The decrease of a cut is `W·I − W_L·I_L − W_R·I_R`, with `W` a node's bootstrap weight
-    /// (the draws of its rows) and `I` the weighted variance of its normalized targets: the
-    /// squared error the cut removes, which is what the cut was chosen to maximize. It is
-    /// computed from the cut's own score (the deviation of one side from the node's mean), so
-    /// it costs nothing beyond growing the tree, is never negative, and does not suffer the
-    /// cancellation of `Σw·y² − (Σw·y)²/W`.
+    /// The decrease of a cut is `W·I − W_L·I_L − W_R·I_R`, with `W` a node's bootstrap
+    /// weight (the draws of its rows) and `I` the weighted variance of its normalized
+    /// targets: the squared error the cut removes, which is what the cut was chosen to
+    /// maximize. It is computed from the cut's own score (the deviation of one side from the
+    /// node's mean), so it costs nothing beyond growing the tree, is never negative, and does
+    /// not suffer the cancellation of `Σw·y² − (Σw·y)²/W`.
     pub fn fit_tree_with_decreases(&self, index: usize) -> (Tree, Vec<f64>) {
         let (draws, rng) = self.bootstrap(index);
         self.grow(&draws, rng)
@@ -451,7 +451,7 @@ struct Entry {
 }
 
 /// A drawn row's bootstrap weight `w` and `w·y`, `y` its normalized target: what the cut
-/// scans read for every row (16 bytes, so that a row's pair is one aligned load).
+/// scans read for every row (16 bytes: one cache line holds four rows).
 #[derive(Debug, Clone, Copy)]
 struct RowStats {
     weight: f64,
@@ -855,7 +855,10 @@ impl<'b, 'a> Grower<'b, 'a> {
             if block != 0 && segment.first().map(|e| e.rank) == segment.last().map(|e| e.rank) {
                 continue;
             }
-            let left = stable_partition(segment, &mut scratch[..segment.len()], goes_left);
+            // SAFETY: the ids are the drawn rows' indices, below `n_drawn == goes_left.len()`
+            // (see `Grower::new`).
+            let left =
+                unsafe { stable_partition(segment, &mut scratch[..segment.len()], goes_left) };
             debug_assert_eq!(left, n_left);
         }
         n_left
@@ -863,20 +866,26 @@ impl<'b, 'a> Grower<'b, 'a> {
 }
 
 /// Moves the entries whose row `goes_left` to the front of `segment`, the others behind them,
-/// both in their order; returns how many go left. `scratch` must be as long as `segment`, and
-/// every entry's id must index `goes_left`.
+/// both in their order; returns how many go left. `scratch` must be as long as `segment`.
 ///
 /// It is branch-free: every entry is written to both places and only one cursor advances
 /// (which side a row goes is a coin flip the branch predictor would miss). This loop runs for
 /// every row of every parameter at every node, so its indexing is unchecked: the bounds checks
 /// alone were a third of its instructions.
+///
+/// # Safety
+/// Every entry's id must be below `goes_left.len()`.
 #[inline]
-fn stable_partition(segment: &mut [Entry], scratch: &mut [Entry], goes_left: &[bool]) -> usize {
+unsafe fn stable_partition(
+    segment: &mut [Entry],
+    scratch: &mut [Entry],
+    goes_left: &[bool],
+) -> usize {
     assert_eq!(scratch.len(), segment.len());
     let (mut left, mut right) = (0, 0);
     for read in 0..segment.len() {
         // SAFETY: `left + right == read < segment.len() == scratch.len()` before the writes,
-        // and each id indexes `goes_left` (asserted in debug builds).
+        // and each id indexes `goes_left` (the caller's promise, asserted in debug builds).
         unsafe {
             let entry = *segment.get_unchecked(read);
             debug_assert!((entry.id as usize) < goes_left.len());
